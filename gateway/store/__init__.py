@@ -1,0 +1,1 @@
+"""The car's memory: reads, hotlists, alerts, users, holds, devices, access record."""

@@ -1,0 +1,36 @@
+"""Opening the car's database: SQLite in WAL mode, durable commits, migrations.
+
+`synchronous=FULL` because a read reported stored must survive a power cut;
+WAL keeps readers (the UI, the uploader) off the writer's back.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from gateway.store.models import database
+
+logger = logging.getLogger(__name__)
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "cache_size": -32_000,
+}
+
+
+def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
+    """Open (creating if needed) the database at `path` and bind the models to it."""
+    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    if migrate:
+        from gateway.store.migrations import migrate_to_latest
+
+        migrate_to_latest(db, Path(path))
+    return db

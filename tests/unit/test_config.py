@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from gateway.config import Config
+from gateway.errors import ConfigError
+
+
+def test_defaults_when_no_file(tmp_path):
+    cfg = Config.load(tmp_path / "config.json")
+    assert cfg.web.idle_lock_minutes == 30
+    assert cfg.store.retention_days == 365
+
+
+def test_bad_field_is_named(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"link": {"baud": 5}}))
+    with pytest.raises(ConfigError, match="link.baud"):
+        Config.load(path)
+
+
+def test_unknown_field_rejected(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"web": {"colour": "red"}}))
+    with pytest.raises(ConfigError, match="web.colour"):
+        Config.load(path)
+
+
+def test_save_round_trip(tmp_path):
+    path = tmp_path / "config.json"
+    cfg = Config()
+    cfg.link.baud = 115200
+    cfg.save(path)
+    assert Config.load(path).link.baud == 115200

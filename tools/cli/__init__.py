@@ -1,0 +1,1 @@
+"""The one `alpr` command."""
