@@ -68,6 +68,10 @@ class UploadConfig(Section):
     batch_size: int = Field(200, ge=1, le=10_000)
     bandwidth_kbps: int = Field(0, ge=0, description="Cap for metered links; 0 = no cap")
     hotlist_sync_minutes: int = Field(60, ge=1, le=24 * 60)
+    connections: int = Field(2, ge=1, le=16, description="Parallel HTTPS connections; keeps a long link full")
+    retry_base_s: float = Field(0.5, ge=0.01, le=60.0, description="First retry delay; doubles per failure, with jitter")
+    retry_max_s: float = Field(300.0, ge=0.1, le=3600.0, description="Longest wait between retries")
+    timeout_s: float = Field(30.0, ge=1.0, le=600.0, description="Connect and read timeout of one request")
 
 
 class WebConfig(Section):

@@ -28,6 +28,10 @@ def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
     """Open (creating if needed) the database at `path` and bind the models to it."""
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     database.initialize(db)
+    # An index built from another database must never answer for this one.
+    from gateway.hotlist import match
+
+    match.reset()
     db.connect(reuse_if_open=True)
     if migrate:
         from gateway.store.migrations import migrate_to_latest

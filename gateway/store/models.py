@@ -104,7 +104,9 @@ class HotlistList(BaseModel):
 
 class HotlistEntry(BaseModel):
     hotlist = ForeignKeyField(HotlistList, backref="entries", on_delete="CASCADE")
-    plate = CharField(index=True)  # normalised; may hold * and ? for partial plates
+    # No index on plate or expiry: matching runs on the in-memory index, and a
+    # B-tree over a million random plates would triple the import time.
+    plate = CharField()  # normalised; may hold * and ? for partial plates
     is_pattern = BooleanField(default=False)
     state = CharField(default="")
     list_code = CharField(default="")  # e.g. NCIC 'V', CLEW 'svs'
@@ -113,7 +115,7 @@ class HotlistEntry(BaseModel):
     case_number = CharField(default="")
     from_clets = BooleanField(default=False)
     incident_date = DateField(null=True)
-    expires_at = DateTimeField(null=True, index=True)
+    expires_at = DateTimeField(null=True)
     entered_by = CharField(default="")
     entered_at = DateTimeField(default=utcnow)
     extra = JSONField(null=True)  # make, model, colour, county, ...
@@ -129,7 +131,9 @@ class Alert(BaseModel):
     quality = FloatField()
     priority = IntegerField(default=5)
     covert = BooleanField(default=False)
-    status = CharField(default="new", index=True)
+    status = CharField(default="new", index=True)  # new | acknowledged | verified | enforcement
+    verified_outcome = CharField(default="")  # confirmed | not_confirmed | misread
+    enforcement = CharField(default="")  # taken | not_taken
     created_at = DateTimeField(default=utcnow, index=True)
 
 
@@ -205,7 +209,7 @@ class AccessRecord(BaseModel):
     case_number = CharField(default="")
     outcome = CharField(default="")
     detail = TextField(default="")
-    prev_hash = CharField()
+    prev_hash = CharField(unique=True)  # unique: the chain can never fork
     hash = CharField()
 
 

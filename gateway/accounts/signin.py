@@ -1,0 +1,146 @@
+"""Signing in: password, one-time code, lockout, idle accounts and training.
+
+CJIS: 5 consecutive failed logons within 15 minutes lock the account until an
+administrator unlocks it; accounts unused for 90 days are disabled. Policy
+462.3(d): no access at all without recorded, current training. Every attempt,
+whatever its outcome, goes to the access record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pyotp
+
+from gateway.accounts import passwords
+from gateway.accounts.errors import SignInRefused
+from gateway.accounts.users import current_training, get_user, normalise_username
+from gateway.store import audit
+from gateway.store.models import LoginFailure, User, utcnow
+
+logger = logging.getLogger(__name__)
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+IDLE_DISABLE = dt.timedelta(days=90)
+
+CREDENTIALS_MESSAGE = "User name, password or one-time code not accepted."
+LOCKED_MESSAGE = (
+    "This account is locked after {n} failed sign-ins. "
+    "Ask an ALPR administrator (or your supervisor) to unlock it."
+)
+DISABLED_MESSAGE = (
+    "This account was disabled after 90 days without use. Ask an ALPR administrator to re-enable it."
+)
+UNTRAINED_MESSAGE = (
+    "No current ALPR training is recorded for this account (policy 462.3(d)). "
+    "Ask an ALPR administrator to record your training."
+)
+
+
+def _refuse(reason: str, message: str, username: str, terminal: str, detail: str = "") -> None:
+    audit.record(
+        "logon_failed" if reason == "credentials" else "logon_refused",
+        username=username, outcome=reason, detail=f"terminal={terminal} {detail}".strip(),
+    )
+    raise SignInRefused(reason, message)
+
+
+def verify_code(user: User, code: str) -> bool:
+    code = (code or "").strip().replace(" ", "")
+    if not user.totp_secret or not code.isdigit():
+        return False
+    # One step either side: tablet clocks drift, and officers type slowly.
+    return pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
+
+
+def _count_failure(user: User, terminal: str, now: dt.datetime) -> None:
+    LoginFailure.create(user=user, at=now, terminal=terminal)
+    recent = (
+        LoginFailure.select()
+        .where((LoginFailure.user == user) & (LoginFailure.at > now - FAILURE_WINDOW))
+        .count()
+    )
+    if recent >= MAX_FAILURES and not user.locked:
+        user.locked = True
+        user.locked_at = now
+        user.save()
+        audit.record("account_locked", username=user.username, outcome="locked",
+                     detail=f"{recent} failed sign-ins within 15 minutes; terminal={terminal}")
+        logger.warning("account %s locked after %d failed sign-ins", user.username, recent)
+
+
+def authenticate(
+    username: str, password: str, code: str, *, terminal: str = "", now: dt.datetime | None = None
+) -> User:
+    """Return the user if every check passes, else raise SignInRefused (already recorded)."""
+    now = now or utcnow()
+    name = normalise_username(username)
+    user = get_user(name)
+    if user is None:
+        # Spend the same time as a real check so user names cannot be probed by timing.
+        passwords.verify_password(_DUMMY_HASH, password)
+        _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, "no such user")
+    if user.locked:
+        _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal)
+    if user.disabled:
+        _refuse("disabled", DISABLED_MESSAGE, name, terminal)
+    if not passwords.verify_password(user.password_hash, password):
+        _count_failure(user, terminal, now)
+        if user.locked:
+            _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal, "bad password")
+        _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, "bad password")
+    if not verify_code(user, code):
+        _count_failure(user, terminal, now)
+        if user.locked:
+            _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal, "bad code")
+        _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, "bad one-time code")
+    last_use = user.last_login_at or user.created_at
+    if last_use is not None and now - last_use > IDLE_DISABLE:
+        user.disabled = True
+        user.save()
+        audit.record("account_disabled", username=name, outcome="idle 90 days")
+        _refuse("disabled", DISABLED_MESSAGE, name, terminal)
+    if current_training(user, now.date()) is None:
+        _refuse("untrained", UNTRAINED_MESSAGE, name, terminal)
+    LoginFailure.delete().where(LoginFailure.user == user).execute()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now
+    user.save()
+    audit.record("logon", username=name, outcome="ok", detail=f"terminal={terminal}")
+    return user
+
+
+def confirm_password(user: User, password: str, *, terminal: str = "") -> bool:
+    """Unlocking the screen: the password again; failures count toward lockout."""
+    if user.locked or user.disabled:
+        return False
+    if passwords.verify_password(user.password_hash, password):
+        LoginFailure.delete().where(LoginFailure.user == user).execute()
+        audit.record("screen_unlocked", username=user.username, outcome="ok",
+                     detail=f"terminal={terminal}")
+        return True
+    _count_failure(user, terminal, utcnow())
+    audit.record("screen_unlock_failed", username=user.username,
+                 outcome="locked" if user.locked else "credentials", detail=f"terminal={terminal}")
+    return False
+
+
+def disable_idle_accounts(now: dt.datetime | None = None) -> list[str]:
+    """Disable every account unused for 90 days; returns their names."""
+    now = now or utcnow()
+    cutoff = now - IDLE_DISABLE
+    names = []
+    for user in User.select().where(User.disabled == False):  # noqa: E712 - peewee expression
+        last_use = user.last_login_at or user.created_at
+        if last_use is not None and last_use < cutoff:
+            user.disabled = True
+            user.save()
+            audit.record("account_disabled", username=user.username, outcome="idle 90 days")
+            names.append(user.username)
+    return names
+
+
+_DUMMY_HASH = passwords.hash_password("timing-equaliser-not-a-password")

@@ -1,0 +1,1 @@
+"""Hotlists: importers (CLEW .tbl, NCIC fixed width, CSV), officer entries, matching."""

@@ -1,0 +1,70 @@
+"""What every hotlist parser yields: one validated entry per record, or errors by line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from gateway.errors import AlprError
+
+MAX_ERRORS_SHOWN = 10
+
+
+class HotlistFormatError(AlprError):
+    """A hotlist file failed validation; nothing was imported and the previous list stays."""
+
+
+class Parsed(NamedTuple):
+    plate: str
+    is_pattern: bool
+    state: str
+    list_code: str
+    description: str
+    incident_date: str | None  # YYYY-MM-DD
+    expires_at: dt.datetime | None
+    extra: dict | None
+
+
+class Problems:
+    """Collects line-numbered problems; raises them all at once."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, line_no: int, message: str) -> None:
+        self.items.append(f"line {line_no}: {message}")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = "; ".join(self.items[:MAX_ERRORS_SHOWN])
+        more = len(self.items) - MAX_ERRORS_SHOWN
+        tail = f" (and {more} more problems)" if more > 0 else ""
+        raise HotlistFormatError(f"{self.source} rejected, the previous list stays active: "
+                                 f"{shown}{tail}")
+
+
+def yyyymmdd(text: str) -> str | None:
+    """'20190509' -> '2019-05-09'; None when not a real date."""
+    if len(text) != 8 or not text.isdigit():
+        return None
+    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    if day > 28:
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            return None
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+
+
+def read_text(path) -> list[str]:
+    """The file's lines; latin-1 as the fallback because old exports are not UTF-8."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text.splitlines()

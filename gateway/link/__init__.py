@@ -1,0 +1,1 @@
+"""The gateway's end of the board link: ports, reassembly, authentication, statistics."""

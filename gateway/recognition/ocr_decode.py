@@ -1,0 +1,140 @@
+"""CTC decoding in numpy: best path, k-best prefix beam search, per-character confidence.
+
+Input everywhere: `probs`, a (time, classes) array of per-step class
+probabilities with class 0 the CTC blank and class i the character
+`alphabet[i - 1]`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BLANK = 0
+
+
+def best_path(probs: np.ndarray, alphabet: str) -> str:
+    """Greedy CTC decoding: the most likely class per step, repeats merged, blanks dropped."""
+    best = probs.argmax(axis=1)
+    out, prev = [], BLANK
+    for k in best:
+        if k != prev and k != BLANK:
+            out.append(alphabet[k - 1])
+        prev = k
+    return "".join(out)
+
+
+def beam_search(
+    probs: np.ndarray, alphabet: str, beam: int = 12, k: int = 5, min_prob: float = 1e-4, per_step: int = 3
+) -> list[tuple[str, float]]:
+    """The k most likely label sequences with their probabilities (prefix beam search).
+
+    Each label's probability sums over all CTC paths that spell it. Only
+    characters above `min_prob` (at most `per_step` of them) extend a prefix
+    at a step: a plate's frames are mostly confident, so this keeps the
+    search to a few hundred operations.
+    """
+    probs = probs.astype(np.float64)
+    beams: dict[tuple, list[float]] = {(): [1.0, 0.0]}  # prefix -> [p ends in blank, p ends in char]
+    order = np.argsort(-probs[:, 1:], axis=1)[:, :per_step] + 1
+    for t in range(probs.shape[0]):
+        p = probs[t]
+        cands = [int(c) for c in order[t] if p[c] >= min_prob]
+        nxt: dict[tuple, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            total = pb + pnb
+            entry = nxt.setdefault(prefix, [0.0, 0.0])
+            entry[0] += total * p[BLANK]
+            last = prefix[-1] if prefix else None
+            if last is not None:
+                entry[1] += pnb * p[last]  # the same character held over another step
+            for c in cands:
+                ext = nxt.setdefault(prefix + (c,), [0.0, 0.0])
+                # a repeated letter needs a blank in between, so only pb extends it
+                ext[1] += (pb if c == last else total) * p[c]
+        ranked = sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
+        beams = dict(ranked[:beam])
+    ranked = sorted(beams.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
+    out = [("".join(alphabet[c - 1] for c in prefix), pb + pnb) for prefix, (pb, pnb) in ranked[:k]]
+    if len(out) < k:
+        out = _pad_with_substitutions(probs, alphabet, out, k)
+    return out
+
+
+def _pad_with_substitutions(probs, alphabet, found, k):
+    """Confident plates leave few beams: add one-character substitutions of the best text.
+
+    The substitute at a character takes the step where that character peaks
+    and swaps in the next most likely class there, scaled by the ratio of the
+    two probabilities there.
+    """
+    if not found:
+        return found
+    best_text, best_p = found[0]
+    seen = {t for t, _ in found}
+    spans = aligned_steps(probs, best_text, alphabet)
+    extra = []
+    for i, step in enumerate(spans):
+        row = probs[step].copy()
+        own = alphabet.index(best_text[i]) + 1
+        row[[BLANK, own]] = 0.0
+        for alt in np.argsort(-row)[:3]:
+            text = best_text[:i] + alphabet[alt - 1] + best_text[i + 1 :]
+            if text not in seen:
+                extra.append((text, best_p * row[alt] / max(probs[step, own], 1e-12)))
+                seen.add(text)
+    extra.sort(key=lambda tp: tp[1], reverse=True)
+    return found + extra[: k - len(found)]
+
+
+def aligned_steps(probs: np.ndarray, text: str, alphabet: str) -> list[int]:
+    """For each character of `text`, the step where it is most probable on the best CTC alignment.
+
+    A Viterbi pass over the usual blank-interleaved label (length 2L+1).
+    """
+    if not text:
+        return []
+    labels = [alphabet.index(c) + 1 for c in text]
+    ext = [BLANK]
+    for c in labels:
+        ext += [c, BLANK]
+    S, T = len(ext), probs.shape[0]
+    logp = np.log(np.maximum(probs[:, ext], 1e-30))
+    ext_arr = np.array(ext)
+    # a step may skip the blank between two different characters
+    can_skip = np.zeros(S, bool)
+    can_skip[2:] = (ext_arr[2:] != BLANK) & (ext_arr[2:] != ext_arr[:-2])
+    score = np.full(S, -np.inf)
+    score[0], score[1] = logp[0, 0], logp[0, 1] if S > 1 else -np.inf
+    back = np.zeros((T, S), np.int64)
+    idx = np.arange(S)
+    for t in range(1, T):
+        stay = score
+        one = np.concatenate(([-np.inf], score[:-1]))
+        two = np.where(can_skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf)
+        stacked = np.stack([stay, one, two])
+        choice = stacked.argmax(axis=0)
+        score = stacked[choice, idx] + logp[t]
+        back[t] = idx - choice
+    state = S - 1 if S == 1 or score[S - 1] >= score[S - 2] else S - 2
+    path = [state]
+    for t in range(T - 1, 0, -1):
+        state = back[t, state]
+        path.append(state)
+    path.reverse()
+    best_step = [-1] * len(text)
+    for t, s in enumerate(path):
+        if s % 2 == 1:
+            i = s // 2
+            if best_step[i] < 0 or probs[t, ext[s]] > probs[best_step[i], ext[s]]:
+                best_step[i] = t
+    # a character the alignment could not place (too few steps) peaks anywhere
+    for i, step in enumerate(best_step):
+        if step < 0:
+            best_step[i] = int(probs[:, labels[i]].argmax())
+    return best_step
+
+
+def char_confidences(probs: np.ndarray, text: str, alphabet: str) -> list[float]:
+    """Per character of `text`: its probability at its best-aligned step."""
+    steps = aligned_steps(probs, text, alphabet)
+    return [float(probs[s, alphabet.index(c) + 1]) for s, c in zip(steps, text, strict=True)]

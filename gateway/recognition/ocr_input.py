@@ -1,0 +1,39 @@
+"""The OCR model's input and output conventions, shared by training and the gateway.
+
+One place for them so the model is trained on exactly what the gateway feeds
+it: a plate crop (tight or with a margin) in BGR becomes a grey image of
+INPUT_H x INPUT_W, contrast-stretched to 0..1. The model emits, for each of
+its time steps, a probability over BLANK plus the ALPHABET characters
+(CTC; class 0 is the blank).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+INPUT_H = 32
+INPUT_W = 128
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+BLANK = 0
+NUM_CLASSES = len(ALPHABET) + 1
+
+
+def preprocess(crop_bgr: np.ndarray) -> np.ndarray:
+    """A crop (H x W x 3 BGR, or H x W grey, uint8) -> float32 INPUT_H x INPUT_W x 1 in 0..1."""
+    if crop_bgr is None or crop_bgr.size == 0 or crop_bgr.ndim not in (2, 3):
+        raise ValueError("the plate crop is empty or not an image")
+    gray = crop_bgr if crop_bgr.ndim == 2 else cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
+    shrinking = gray.shape[1] > INPUT_W
+    gray = cv2.resize(gray, (INPUT_W, INPUT_H), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    gray = gray.astype(np.float32)
+    # a percentile stretch evens out night, glare and dark plates without
+    # letting a few saturated pixels set the range
+    lo, hi = np.percentile(gray, (2, 98))
+    gray = (gray - lo) / max(hi - lo, 8.0)
+    return np.clip(gray, 0.0, 1.0)[:, :, None]
+
+
+def encode(text: str) -> list[int]:
+    """Label text -> class ids (1..36)."""
+    return [ALPHABET.index(c) + 1 for c in text]

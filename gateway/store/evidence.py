@@ -1,0 +1,127 @@
+"""Evidence export: a read set written to a folder for portable media.
+
+The folder holds `images/<sha>.jpg`, `reads.json` (every field of every read
+and its alerts with their history), `MANIFEST.sha256` (`sha256sum -c`
+format, covering every other file) and `CHAIN_OF_CUSTODY.txt` for the
+signatures of everyone who handles the media. The export is recorded in the
+access record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+from gateway.errors import AlprError
+from gateway.store import audit
+from gateway.store.images import ImageStore, ImageStoreError
+from gateway.store.models import Alert, AlertEvent, Read, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class ExportError(AlprError):
+    """The export could not be written as asked."""
+
+
+def _read_record(read: Read) -> dict:
+    alerts = []
+    for alert in Alert.select().where(Alert.read == read).order_by(Alert.id):
+        events = [{"step": e.step, "outcome": e.outcome, "username": e.username, "note": e.note,
+                   "at": e.at.isoformat() + "Z"}
+                  for e in AlertEvent.select().where(AlertEvent.alert == alert).order_by(AlertEvent.id)]
+        alerts.append({"id": alert.id, "list": alert.list_name, "entry": alert.entry_plate,
+                       "kind": alert.match_kind, "quality": alert.quality,
+                       "status": alert.status, "history": events})
+    return {
+        "id": read.id, "uid": read.uid, "plate": read.plate, "confidence": read.confidence,
+        "candidates": read.candidates, "state": read.state,
+        "seen_at": read.seen_at.isoformat() + "Z", "board_id": read.board_id,
+        "camera": read.camera, "latitude": read.latitude, "longitude": read.longitude,
+        "crop_image": f"images/{read.crop_sha256}.jpg" if read.crop_sha256 else None,
+        "context_image": f"images/{read.context_sha256}.jpg" if read.context_sha256 else None,
+        "box": read.box, "frames": read.frames, "alerts": alerts,
+    }
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str,
+           case_number: str, purpose: str, agency: str = "", terminal: str = "") -> dict:
+    """Write the reads to `dest` (which must be new or empty); returns a summary."""
+    if not case_number.strip() or not purpose.strip():
+        raise ExportError("an evidence export needs a case number and a purpose")
+    reads = list(Read.select().where(Read.id.in_(read_ids)).order_by(Read.seen_at))
+    missing = sorted(set(read_ids) - {r.id for r in reads})
+    if missing:
+        raise ExportError(f"no stored read with id {', '.join(map(str, missing))}; nothing exported")
+    if not reads:
+        raise ExportError("no reads to export")
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise ExportError(f"{dest} is not empty; choose a new folder for the export")
+    (dest / "images").mkdir(parents=True, exist_ok=True)
+    missing_images = []
+    for read in reads:
+        for sha in (read.crop_sha256, read.context_sha256):
+            if not sha:
+                continue
+            target = dest / "images" / f"{sha}.jpg"
+            if target.exists():
+                continue
+            try:
+                data = images.read(sha)
+            except ImageStoreError:
+                missing_images.append(sha)
+                continue
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise ExportError(f"stored image {sha} no longer matches its hash; "
+                                  "the image store is damaged, nothing should be booked from it")
+            target.write_bytes(data)
+    now = utcnow().isoformat() + "Z"
+    record = {"exported_at": now, "exported_by": username, "agency": agency,
+              "terminal": terminal, "case_number": case_number, "purpose": purpose,
+              "missing_images": missing_images, "reads": [_read_record(r) for r in reads]}
+    (dest / "reads.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    (dest / "CHAIN_OF_CUSTODY.txt").write_text(_custody_sheet(record, len(reads)), encoding="utf-8")
+    files = sorted(p for p in dest.rglob("*") if p.is_file() and p.name != "MANIFEST.sha256")
+    lines = [f"{_sha256_file(p)}  {p.relative_to(dest).as_posix()}" for p in files]
+    manifest = dest / "MANIFEST.sha256"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for path in [*files, manifest]:
+        with path.open("rb") as fh:
+            os.fsync(fh.fileno())
+    manifest_sha = _sha256_file(manifest)
+    audit.record("evidence.export", username=username, case_number=case_number,
+                 purpose=purpose, query="reads " + ",".join(str(r.id) for r in reads),
+                 detail=f"to {dest}; manifest sha256 {manifest_sha}")
+    return {"folder": str(dest), "reads": len(reads), "files": len(files) + 1,
+            "manifest_sha256": manifest_sha, "missing_images": missing_images}
+
+
+def _custody_sheet(record: dict, count: int) -> str:
+    rows = "\n".join(["Date/time (UTC)      | Released by          | Received by          | Purpose",
+                      "-" * 90] + ["                     |                      |                      |"] * 8)
+    return (
+        "CHAIN OF CUSTODY - ALPR EVIDENCE EXPORT\n\n"
+        f"Case number:   {record['case_number']}\n"
+        f"Purpose:       {record['purpose']}\n"
+        f"Agency:        {record['agency']}\n"
+        f"Terminal:      {record['terminal']}\n"
+        f"Exported by:   {record['exported_by']}\n"
+        f"Exported at:   {record['exported_at']}\n"
+        f"Reads:         {count}\n\n"
+        "Integrity: every file is listed with its SHA-256 in MANIFEST.sha256;\n"
+        "check with `sha256sum -c MANIFEST.sha256` in this folder. The manifest's own\n"
+        "SHA-256 is in the agency's access record for this export.\n\n"
+        f"{rows}\n"
+    )

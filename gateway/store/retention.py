@@ -1,0 +1,109 @@
+"""Retention (policy 462.4): reads and images go on day 366, or sooner once delivered.
+
+- Day 366: a read seen on day 1 (its UTC date) is purged on day
+  `retention_days + 1`, unless under an active evidence hold or records
+  request.
+- The car's own copy: once the regional server has the read and its images
+  (upload_state "done"), the car keeps it `image_cache_days` more, then
+  removes it (held reads stay).
+- Then free space is checked (diskspace.ensure_free).
+Each run is written to the access record with its counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass
+
+from peewee import fn
+
+from gateway.config import StoreConfig
+from gateway.store import audit, diskspace
+from gateway.store.images import ImageStore
+from gateway.store.models import EvidenceHold, Read, database, utcnow
+
+logger = logging.getLogger(__name__)
+CHUNK = 500
+
+
+@dataclass
+class RetentionResult:
+    purged_reads: int = 0
+    purged_undelivered: int = 0
+    cache_removed_reads: int = 0
+    removed_images: int = 0
+    held_past_retention: int = 0
+    expired_entries: int = 0
+    free_mb: float = 0.0
+    pruned_image_reads: int = 0
+    warning: dict | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def retention_cutoff(now: dt.datetime, retention_days: int) -> dt.datetime:
+    """Reads seen before this instant are on day retention_days+1 or later."""
+    return dt.datetime.combine(now.date() - dt.timedelta(days=retention_days - 1), dt.time())
+
+
+def _active_holds():
+    return EvidenceHold.select(EvidenceHold.read).where(EvidenceHold.lifted_at.is_null())
+
+
+def delete_reads(ids: list[int], images: ImageStore) -> int:
+    """Delete reads (and their alerts) and every image no remaining read uses."""
+    removed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        shas = set()
+        for crop, context in Read.select(Read.crop_sha256, Read.context_sha256).where(
+                Read.id.in_(chunk)).tuples():
+            shas.update(s for s in (crop, context) if s)
+        with database.atomic():
+            Read.delete().where(Read.id.in_(chunk)).execute()
+        # Files after the commit: a crash in between leaves an orphan file, never a dangling row.
+        for sha in shas:
+            if not diskspace.referenced(sha) and images.delete(sha):
+                removed += 1
+    return removed
+
+
+def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
+        username: str = "system") -> RetentionResult:
+    now = now or utcnow()
+    result = RetentionResult()
+    cutoff = retention_cutoff(now, store.retention_days)
+    old = Read.select(Read.id, Read.upload_state).where(Read.seen_at < cutoff)
+    expired = list(old.where(Read.id.not_in(_active_holds())).tuples())
+    result.held_past_retention = old.where(Read.id.in_(_active_holds())).count()
+    result.purged_undelivered = sum(1 for _, state in expired if state != "done")
+    result.removed_images += delete_reads([rid for rid, _ in expired], images)
+    result.purged_reads = len(expired)
+    if result.purged_undelivered:
+        logger.warning("%d reads reached day %d before the regional server had them; purged as "
+                       "policy requires", result.purged_undelivered, store.retention_days + 1)
+
+    cache_cutoff = now - dt.timedelta(days=store.image_cache_days)
+    delivered = [rid for (rid,) in Read.select(Read.id).where(
+        (Read.upload_state == "done")
+        & (fn.COALESCE(Read.images_uploaded_at, Read.uploaded_at) < cache_cutoff)
+        & Read.id.not_in(_active_holds())).tuples()]
+    result.removed_images += delete_reads(delivered, images)
+    result.cache_removed_reads = len(delivered)
+
+    from gateway.hotlist import wanted
+
+    result.expired_entries = wanted.purge_expired(now, username)
+    disk = diskspace.ensure_free(images, store.min_free_mb)
+    result.free_mb = disk["free_mb"]
+    result.pruned_image_reads = disk["pruned_reads"]
+    result.warning = disk["warning"]
+    audit.record("retention.purge", username=username,
+                 query=f"reads seen before {cutoff.isoformat()}Z; delivered before "
+                       f"{cache_cutoff.isoformat()}Z",
+                 detail=(f"purged {result.purged_reads} ({result.purged_undelivered} undelivered), "
+                         f"cache removed {result.cache_removed_reads}, images removed "
+                         f"{result.removed_images}, kept under hold {result.held_past_retention}"))
+    return result

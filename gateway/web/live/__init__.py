@@ -1,0 +1,161 @@
+"""The live view: reads as they come, alerts that cannot be missed, pushed by SSE."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
+
+from gateway.accounts.roles import can
+from gateway.events import bus
+from gateway.store import audit
+from gateway.store.images import ImageStoreError
+from gateway.store.models import Alert, Read
+from gateway.web.context import ctx
+from gateway.web.session import current_user, passive, requires
+from gateway.web.visibility import alerts_query
+
+bp = Blueprint("live", __name__, template_folder="templates")
+
+RECENT_READS = 30
+OPEN_STATUSES = ("new", "acknowledged")
+
+
+def _open_alerts(user):
+    return list(alerts_query(user).where(Alert.status.in_(OPEN_STATUSES))
+                .order_by(Alert.priority, Alert.id.desc()).limit(20))
+
+
+@bp.route("/live")
+@requires("reads")
+def index():
+    user = current_user()
+    reads = list(Read.select().order_by(Read.id.desc()).limit(RECENT_READS))
+    audit.record("live_view", username=user.username, detail=f"{len(reads)} recent reads shown")
+    alerts = _open_alerts(user) if can(user.role, "alerts") else []
+    return render_template("live/index.html", reads=reads, alerts=alerts,
+                           hit_reads={a.read_id for a in alerts})
+
+
+@bp.route("/live/reads/<int:read_id>")
+@requires("reads")
+@passive
+def read_fragment(read_id: int):
+    read = Read.get_or_none(Read.id == read_id)
+    if read is None:
+        abort(404)
+    return render_template("live/_read.html", read=read, hit=False)
+
+
+@bp.route("/live/stream")
+@requires("reads")
+@passive
+def stream():
+    """Server-sent events: `read` and `alert` with ids; the page fetches the fragments.
+
+    A stream lasts STREAM_MAX_S and then ends; the browser reconnects at once
+    and the session is checked again, so a lock or an expired training stops
+    the stream within that time.
+    """
+    user = current_user()
+    see_alerts = can(user.role, "alerts")
+    see_covert = can(user.role, "covert")
+    stop = ctx().stop
+    max_s = current_app.config["STREAM_MAX_S"]
+    sub = bus.subscribe(maxsize=512)
+
+    last_read, last_alert = _parse_last_event_id(request.headers.get("Last-Event-ID", ""))
+
+    def missed():
+        # After a reconnect, what was stored while the browser was away (store is the truth).
+        if last_read is None:
+            return
+        for read in Read.select(Read.id).where(Read.id > last_read).order_by(Read.id).limit(30):
+            yield "read", {"id": read.id}
+        if see_alerts:
+            query = alerts_query(user).where(Alert.id > last_alert).order_by(Alert.id).limit(20)
+            for alert in query:
+                yield "alert", {"id": alert.id, "read_id": alert.read_id, "priority": alert.priority}
+
+    def live():
+        deadline = time.monotonic() + max_s
+        last_sent = time.monotonic()
+        while not stop.is_set() and time.monotonic() < deadline:
+            # Short waits so that a gateway shutdown ends the stream promptly.
+            event = sub.get(timeout=1.0)
+            if event is None:
+                if time.monotonic() - last_sent > 15:
+                    last_sent = time.monotonic()
+                    yield None, None
+                continue
+            last_sent = time.monotonic()
+            if event.kind == "read":
+                yield "read", {"id": event.data.get("id")}
+            elif event.kind == "alert" and see_alerts:
+                if event.data.get("covert") and not see_covert:
+                    continue
+                yield "alert", {"id": event.data.get("id"), "read_id": event.data.get("read_id"),
+                                "priority": event.data.get("priority")}
+            elif event.kind in ("board", "warning"):
+                yield event.kind, {k: v for k, v in event.data.items()
+                                   if isinstance(v, str | int | float)}
+
+    def events():
+        seen = {"read": last_read or _max_id(Read), "alert": last_alert or _max_id(Alert)}
+        try:
+            # An id-only block sets the browser's Last-Event-ID for the reconnect.
+            yield f"id: {seen['read']}.{seen['alert']}\nretry: 1000\n\n"
+            for source in (missed(), live()):
+                for kind, payload in source:
+                    if kind is None:
+                        yield ": keepalive\n\n"
+                        continue
+                    if kind in seen and isinstance(payload.get("id"), int):
+                        seen[kind] = max(seen[kind], payload["id"])
+                    yield (f"id: {seen['read']}.{seen['alert']}\nevent: {kind}\n"
+                           f"data: {json.dumps(payload)}\n\n")
+        finally:
+            sub.close()
+
+    response = Response(stream_with_context(events()), mimetype="text/event-stream")
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _parse_last_event_id(value: str) -> tuple[int | None, int]:
+    try:
+        read_id, alert_id = value.split(".", 1)
+        return int(read_id), int(alert_id)
+    except ValueError:
+        return None, 0
+
+
+def _max_id(model) -> int:
+    row = model.select(model.id).order_by(model.id.desc()).first()
+    return row.id if row else 0
+
+
+@bp.route("/images/<sha>.jpg")
+@requires("reads")
+@passive
+def image(sha: str):
+    try:
+        path = ctx().images.path(sha)
+    except ImageStoreError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    try:
+        return send_file(path, mimetype="image/jpeg", max_age=0)
+    except ImageStoreError:
+        abort(404)

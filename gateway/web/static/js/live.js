@@ -1,0 +1,62 @@
+// Live view: server-sent events carry ids; the server renders the fragments.
+"use strict";
+
+(function () {
+  var root = document.getElementById("live");
+  if (!root || !window.EventSource) { return; }
+  var reads = document.getElementById("reads");
+  var alerts = document.getElementById("alerts");
+  var banner = document.getElementById("banner");
+  var state = document.getElementById("stream-state");
+  var MAX_READS = 30;
+
+  function url(template, id) { return template.replace(/\/0(\/|$)/, "/" + id + "$1"); }
+
+  function fromHtml(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html.trim();
+    return tpl.content.firstElementChild;
+  }
+
+  function addRead(id) {
+    if (reads.querySelector('[data-read-id="' + id + '"]')) { return; }
+    window.ALPR.fragment(url(root.dataset.readUrl, id)).then(function (html) {
+      if (reads.querySelector('[data-read-id="' + id + '"]')) { return; }
+      var empty = document.getElementById("no-reads");
+      if (empty) { empty.remove(); }
+      reads.insertBefore(fromHtml(html), reads.firstChild);
+      while (reads.children.length > MAX_READS) { reads.removeChild(reads.lastChild); }
+    }).catch(function () { /* the next event or reconnect resyncs */ });
+  }
+
+  function addAlert(data) {
+    if (!root.dataset.bannerUrl) { return; }
+    window.ALPR.fragment(url(root.dataset.bannerUrl, data.id)).then(function (html) {
+      banner.innerHTML = "";
+      banner.appendChild(fromHtml(html));
+      window.ALPR.sound(data.priority);
+      var read = reads.querySelector('[data-read-id="' + data.read_id + '"]');
+      if (read) { read.classList.add("hit"); }
+    }).catch(function () { /* shown on the next reconnect */ });
+    if (alerts && !alerts.querySelector('[data-alert-id="' + data.id + '"]')) {
+      window.ALPR.fragment(url(root.dataset.itemUrl, data.id)).then(function (html) {
+        if (!alerts.querySelector('[data-alert-id="' + data.id + '"]')) {
+          alerts.insertBefore(fromHtml(html), alerts.firstChild);
+        }
+      }).catch(function () {});
+    }
+  }
+
+  var source = new EventSource(root.dataset.stream);
+  source.addEventListener("open", function () {
+    state.textContent = "live";
+    state.classList.remove("down");
+  });
+  source.addEventListener("error", function () {
+    state.textContent = "reconnecting…";
+    state.classList.add("down");
+  });
+  source.addEventListener("read", function (ev) { addRead(JSON.parse(ev.data).id); });
+  source.addEventListener("alert", function (ev) { addAlert(JSON.parse(ev.data)); });
+  window.addEventListener("pagehide", function () { source.close(); });
+})();

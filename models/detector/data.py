@@ -1,0 +1,192 @@
+"""Training samples for the detector: real labelled scenes and synthetic ones.
+
+Real scenes are read from a datasets folder at training time (never copied
+into the repository), scaled to the network's letterbox scale and kept in
+memory. A fixed part of each set is held out for validation (`is_held_out`):
+the dash-camera videos `dayride_type1_002` and `dayride_type1_003` (split by
+video, as frames of one video are near-duplicates), and for the other sets
+every file whose CRC-32 of its name is divisible by 5.
+
+Each training sample is a square crop at a random scale around a plate (or
+anywhere), with colour, blur, grey and mirror augmentation, and its target
+grid (see geometry.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.detector.geometry import INPUT_H, INPUT_W, STRIDE
+from models.synth.scenes import render_scene
+
+logger = logging.getLogger(__name__)
+
+REAL_SETS = (
+    "scenes/kaggle-cars",
+    "scenes/open-images",
+    "scenes/dashcam-ro",
+    "openalpr-benchmarks/eu-scenes",
+    "openalpr-benchmarks/br-scenes",
+)
+HELD_OUT_VIDEOS = ("dayride_type1_002", "dayride_type1_003")
+
+
+@dataclass
+class Sample:
+    image: np.ndarray  # BGR, at letterbox scale
+    boxes: np.ndarray  # (N, 4) x, y, w, h
+    corners: np.ndarray | None = None  # (N, 4, 2) when known (synthetic)
+    source: str = ""
+    texts: list[str] = field(default_factory=list)
+
+
+def is_held_out(set_name: str, file_name: str) -> bool:
+    if set_name.endswith("dashcam-ro"):
+        return file_name.startswith(HELD_OUT_VIDEOS)
+    return zlib.crc32(file_name.encode()) % 5 == 0
+
+
+def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
+    """labels.tsv as {file: [([x, y, w, h], text), ...]}."""
+    out: dict[str, list[tuple[list[float], str]]] = {}
+    for line in (folder / "labels.tsv").read_text(encoding="utf-8").splitlines():
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) < 5 or not parts[0]:
+            continue
+        box = [float(v) for v in parts[1:5]]
+        out.setdefault(parts[0], []).append((box, parts[5] if len(parts) > 5 else ""))
+    return out
+
+
+def to_letterbox_scale(img: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    h, w = img.shape[:2]
+    s = min(INPUT_W / w, INPUT_H / h)
+    img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return img, boxes * s
+
+
+def load_real(root: Path, held_out: bool) -> list[Sample]:
+    samples = []
+    for set_name in REAL_SETS:
+        folder = root / set_name
+        if not (folder / "labels.tsv").exists():
+            logger.warning("no labels.tsv in %s; set skipped", folder)
+            continue
+        for name, plates in sorted(read_labels(folder).items()):
+            if is_held_out(set_name, name) != held_out:
+                continue
+            img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
+            if img is None:
+                continue
+            boxes = np.array([b for b, _ in plates], np.float32)
+            img, boxes = to_letterbox_scale(img, boxes)
+            samples.append(Sample(img, boxes, None, set_name, [t for _, t in plates]))
+    logger.info("%d real %s scenes", len(samples), "held-out" if held_out else "training")
+    return samples
+
+
+def synthetic(rng: np.random.Generator) -> Sample:
+    # Rendered at a camera resolution, then scaled like a real frame would be.
+    w, h = [(640, 480), (1280, 720), (1920, 1080), (960, 540)][int(rng.integers(0, 4))]
+    img, plates = render_scene(rng, w, h, min_plate_px=w * 0.025)
+    boxes = np.array([p.box for p in plates], np.float32).reshape(-1, 4)
+    corners = np.array([p.corners for p in plates], np.float32).reshape(-1, 4, 2)
+    img, boxes = to_letterbox_scale(img, boxes)
+    corners = corners * (img.shape[1] / w)
+    return Sample(img, boxes, corners, "synthetic", [p.text for p in plates])
+
+
+def _gaussian(heat, cx, cy, sx, sy):
+    gh, gw = heat.shape
+    x0, x1 = max(0, int(cx - 3 * sx)), min(gw, int(cx + 3 * sx) + 2)
+    y0, y1 = max(0, int(cy - 3 * sy)), min(gh, int(cy + 3 * sy) + 2)
+    if x0 >= x1 or y0 >= y1:
+        return
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    g = np.exp(-((xs - cx) ** 2) / (2 * sx * sx) - ((ys - cy) ** 2) / (2 * sy * sy))
+    np.maximum(heat[y0:y1, x0:x1], g, out=heat[y0:y1, x0:x1])
+
+
+def targets(size: tuple[int, int], boxes: np.ndarray, corners: np.ndarray | None) -> np.ndarray:
+    """The target grid: 13 channels as geometry.py, then regression mask, corner mask."""
+    gh, gw = size[0] // STRIDE, size[1] // STRIDE
+    t = np.zeros((gh, gw, 15), np.float32)
+    heat = np.zeros((gh, gw), np.float32)
+    for i, (x, y, w, h) in enumerate(boxes):
+        if w < 4 or h < 2:
+            continue
+        cx, cy = (x + w / 2) / STRIDE, (y + h / 2) / STRIDE
+        ix, iy = int(cx), int(cy)
+        if not (0 <= ix < gw and 0 <= iy < gh):
+            continue
+        gwc, ghc = w / STRIDE, h / STRIDE
+        _gaussian(heat, cx - 0.5, cy - 0.5, max(0.5, gwc / 6), max(0.5, ghc / 6))
+        t[iy, ix, 1:3] = np.log([gwc, ghc])
+        t[iy, ix, 3:5] = [cx - ix, cy - iy]
+        t[iy, ix, 13] = 1.0
+        if corners is not None:
+            rel = (corners[i] - [x + w / 2, y + h / 2]) / [w, h]
+            t[iy, ix, 5:13] = rel.reshape(-1)
+            t[iy, ix, 14] = 1.0
+    for iy, ix in zip(*np.nonzero(t[..., 13]), strict=True):
+        heat[iy, ix] = 1.0
+    t[..., 0] = heat
+    return t
+
+
+def crop_sample(rng: np.random.Generator, s: Sample, crop: int) -> tuple[np.ndarray, np.ndarray]:
+    """A `crop` x `crop` training image and its target grid, augmented."""
+    scale = float(np.exp(rng.uniform(np.log(0.55), np.log(1.7))))
+    img = cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    boxes = s.boxes * scale
+    corners = None if s.corners is None else s.corners * scale
+    h, w = img.shape[:2]
+    if len(boxes) and rng.random() < 0.75:
+        x, y, bw, bh = boxes[int(rng.integers(0, len(boxes)))]
+        cx, cy = x + bw / 2 + rng.uniform(-0.4, 0.4) * crop, y + bh / 2 + rng.uniform(-0.4, 0.4) * crop
+    else:
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+    x0, y0 = int(cx - crop / 2), int(cy - crop / 2)
+    out = np.full((crop, crop, 3), rng.integers(0, 255), np.uint8)
+    sx0, sy0 = max(0, x0), max(0, y0)
+    sx1, sy1 = min(w, x0 + crop), min(h, y0 + crop)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = img[sy0:sy1, sx0:sx1]
+    boxes = boxes - [x0, y0, 0, 0]
+    if corners is not None:
+        corners = corners - [x0, y0]
+    # Keep a plate only if most of it is inside the crop; mostly-cut ones are ignored.
+    keep = []
+    for i, (x, y, bw, bh) in enumerate(boxes):
+        ix = max(0, min(crop, x + bw) - max(0, x)) * max(0, min(crop, y + bh) - max(0, y))
+        keep.append(ix >= 0.6 * bw * bh)
+    keep = np.array(keep, bool) if keep else np.zeros(0, bool)
+    boxes = boxes[keep] if len(boxes) else boxes
+    corners = corners[keep] if corners is not None and len(keep) else corners
+    if rng.random() < 0.5:
+        out = out[:, ::-1].copy()
+        if len(boxes):
+            boxes[:, 0] = crop - boxes[:, 0] - boxes[:, 2]
+        if corners is not None and len(corners):
+            corners[..., 0] = crop - corners[..., 0]
+            corners = corners[:, [1, 0, 3, 2]]
+    out = _colour(rng, out)
+    return out, targets((crop, crop), boxes, corners)
+
+
+def _colour(rng, img):
+    f = img.astype(np.float32)
+    if rng.random() < 0.15:
+        f[:] = f.mean(axis=2, keepdims=True)
+    f = f * rng.uniform(0.6, 1.4) + rng.uniform(-30, 30)
+    f = f * rng.uniform(0.85, 1.15, 3)
+    if rng.random() < 0.2:
+        f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.5, 1.5))
+    return np.clip(f, 0, 255).astype(np.uint8)

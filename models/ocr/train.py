@@ -1,0 +1,209 @@
+"""Train the plate OCR and export it to TFLite.
+
+    .venv/bin/python -m models.ocr.train --out models/ocr/ocr.tflite \\
+        --real-crops ../shared/datasets/openalpr-benchmarks/us-crops
+
+    .venv/bin/python -m models.ocr.train --short --out /tmp/ocr.tflite   # the test-suite run
+
+The full run draws 60 000 synthetic plates (seed 0, cached in build/ocr/cache),
+adds the fine-tuning ~60 % of the real crops (split by a hash of the file
+name, see models.ocr.data.in_train_split) each 24 times augmented, trains
+the CNN+CTC of models.ocr.model for `--steps` Adam steps with a cosine
+learning-rate decay, and exports a TFLite model with dynamic-range int8
+weights. It checkpoints every `--steps-per-epoch` steps into build/ocr/backup
+and resumes from there when run again with the same arguments. The held-out
+real crops are scored after every epoch for the log only: nothing is chosen
+on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gateway.recognition.ocr_decode import best_path
+from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, encode
+from models.ocr import data
+
+logger = logging.getLogger("models.ocr.train")
+BUILD = Path("build/ocr")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m models.ocr.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True, help="where to write the .tflite model")
+    p.add_argument("--real-crops", metavar="DIR", help="a us-crops folder; its ~60 %% train split is mixed in")
+    p.add_argument("--short", action="store_true", help="a tiny run that proves the pipeline (tests)")
+    p.add_argument("--synthetic", type=int, default=60000, help="synthetic plates to draw")
+    p.add_argument("--real-copies", type=int, default=24, help="augmented copies of each real crop")
+    p.add_argument("--steps", type=int, default=14000, help="training steps in all")
+    p.add_argument("--steps-per-epoch", type=int, default=1000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2, help="TensorFlow threads")
+    p.add_argument("--work", default=str(BUILD), help="cache and checkpoint folder")
+    p.add_argument("--no-quantize", action="store_true", help="export float32 weights")
+    args = p.parse_args(argv)
+    if args.short:
+        args.synthetic, args.real_copies, args.steps, args.steps_per_epoch, args.batch = 256, 1, 6, 3, 32
+    return args
+
+
+def _labels_to_array(labels: list[str]) -> np.ndarray:
+    y = np.zeros((len(labels), data.MAX_LABEL), np.int32)
+    for i, text in enumerate(labels):
+        ids = encode(text[: data.MAX_LABEL])
+        y[i, : len(ids)] = ids
+    return y
+
+
+def _synthetic_cached(n: int, seed: int, work: Path, short: bool):
+    path = work / "cache" / f"synth-s{seed}-n{n}.npz"
+    if path.is_file() and not short:
+        with np.load(path) as z:
+            return z["images"], [str(s) for s in z["labels"]]
+    t0 = time.time()
+    images, labels = data.synthetic(n, seed, workers=1 if short else 2)
+    logger.info("drew %d synthetic plates in %.0f s", n, time.time() - t0)
+    if not short:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, images=images, labels=np.array(labels))
+    return images, labels
+
+
+def build_training_set(args):
+    work = Path(args.work)
+    images, labels = _synthetic_cached(args.synthetic, args.seed, work, args.short)
+    holdout = None
+    if args.real_crops:
+        split = data.real_split(args.real_crops)
+        rows = split["train"][:16] if args.short else split["train"]
+        rx, ry = data.real_augmented(rows, args.real_copies, args.seed)
+        logger.info("real crops: %d train files -> %d samples; %d held out", len(rows), len(ry), len(split["holdout"]))
+        images = np.concatenate([images, rx])
+        labels = labels + ry
+        holdout = data.load_real(split["holdout"][:16] if args.short else split["holdout"])
+    keep = [i for i, t in enumerate(labels) if data.trainable(t)]
+    return images[keep], _labels_to_array([labels[i] for i in keep]), holdout
+
+
+def exact_match(model, images: np.ndarray, labels: list[str]) -> float:
+    if not labels:
+        return float("nan")
+    logits = model.predict(images[..., None].astype("float32") / 255.0, batch_size=256, verbose=0)
+    return float(np.mean([best_path(lg, ALPHABET) == t for lg, t in zip(logits, labels, strict=True)]))
+
+
+def train(args) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    from models.ocr.model import build, for_inference
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.utils.set_random_seed(args.seed)
+    t_start = time.time()
+    x, y, holdout = build_training_set(args)
+    logger.info("training set: %d samples", len(x))
+
+    def to_float(img, lab):
+        img = tf.cast(img, tf.float32)[..., None] / 255.0
+        # contrast jitter and occasional inversion (light-on-dark plates)
+        img = tf.clip_by_value((img - 0.5) * tf.random.uniform([], 0.7, 1.2) + 0.5 + tf.random.uniform([], -0.1, 0.1), 0, 1)
+        img = tf.cond(tf.random.uniform([]) < 0.05, lambda: 1.0 - img, lambda: img)
+        return img, lab
+
+    ds = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(min(len(x), 100_000), seed=args.seed, reshuffle_each_iteration=True)
+        .repeat()
+        .map(to_float, num_parallel_calls=1)
+        .batch(args.batch, drop_remainder=True)
+        .prefetch(2)
+    )
+
+    def ctc(y_true, y_pred):
+        batch = keras.ops.shape(y_pred)[0]
+        label_len = keras.ops.sum(keras.ops.cast(keras.ops.not_equal(y_true, 0), "int32"), axis=1)
+        logit_len = keras.ops.full((batch,), keras.ops.shape(y_pred)[1], "int32")
+        return keras.ops.ctc_loss(y_true, y_pred, label_len, logit_len, mask_index=0)
+
+    net = build()
+    aug = keras.Sequential(
+        [keras.layers.RandomTranslation(0.04, 0.03, fill_mode="nearest"), keras.layers.RandomZoom((-0.06, 0.06), fill_mode="nearest")],
+        name="augment",
+    )
+    inp = keras.Input((INPUT_H, INPUT_W, 1))
+    trainer = keras.Model(inp, net(aug(inp)))
+    schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.02, warmup_target=None)
+    trainer.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), loss=ctc)
+
+    epochs = max(1, args.steps // args.steps_per_epoch)
+    callbacks = []
+    if not args.short:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(Path(args.work) / "backup")))
+
+    class Score(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if holdout is not None and not args.short:
+                acc = exact_match(net, holdout[0], holdout[1])
+                logger.info("epoch %d loss %.3f held-out real exact %.3f", epoch + 1, logs["loss"], acc)
+
+    callbacks.append(Score())
+    trainer.fit(ds, epochs=epochs, steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=2 if not args.short else 0)
+    train_s = time.time() - t_start
+
+    infer = for_inference(net)
+    tflite = export_tflite(infer, quantize=not args.no_quantize)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(tflite)
+    report = {
+        "out": str(out),
+        "bytes": len(tflite),
+        "train_seconds": round(train_s, 1),
+        "samples": int(len(x)),
+        "steps": epochs * args.steps_per_epoch,
+        "quantized": not args.no_quantize,
+    }
+    if holdout is not None:
+        report["holdout_exact_keras"] = exact_match(net, holdout[0], holdout[1])
+    logger.info("done: %s", json.dumps(report))
+    return report
+
+
+def export_tflite(infer_model, quantize: bool) -> bytes:
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([1, INPUT_H, INPUT_W, 1], tf.float32, name="image")
+
+    @tf.function(input_signature=[spec])
+    def serve(image):
+        return infer_model(image, training=False)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], infer_model)
+    if quantize:
+        # int8 weights, float activations: a quarter of the size, no calibration set
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    report = train(args)
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Seeded synthetic data: US plates (`plates`) and what a car camera does to them (`camera`)."""

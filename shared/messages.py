@@ -1,0 +1,82 @@
+"""Message types, their CBOR fields, and the binary chunk header.
+
+Every message but CHUNK is one CBOR map; CHUNK is a struct header followed by
+the raw JPEG bytes (never a CBOR string, so the board copies them once).
+`REQUIRED` lists the keys each map must carry; `check()` validates a decoded
+message on either side and names what is wrong.
+"""
+
+import struct
+
+HELLO = 1
+HEARTBEAT = 2
+TRIGGER = 3
+FRAME = 4  # metadata opening a transfer; resent as a status poll
+CHUNK = 5
+ACK = 6
+NACK = 7
+LOG = 8
+COMMAND = 9
+REPLY = 10
+
+NAMES = {
+    HELLO: "hello",
+    HEARTBEAT: "heartbeat",
+    TRIGGER: "trigger",
+    FRAME: "frame",
+    CHUNK: "chunk",
+    ACK: "ack",
+    NACK: "nack",
+    LOG: "log",
+    COMMAND: "command",
+    REPLY: "reply",
+}
+
+REQUIRED = {
+    HELLO: ("board_id", "board_type", "firmware", "protocol", "caps", "boot_id"),
+    HEARTBEAT: ("uptime_ms", "mem_free", "temp_c", "triggers", "frames", "sent",
+                "drops", "link_errors", "queued", "state"),
+    TRIGGER: ("trigger_id", "time", "source", "strength"),
+    FRAME: ("xfer", "trigger_id", "index", "burst", "total", "captured_at",
+            "exposure_us", "gain_db", "chunk"),
+    ACK: ("xfer", "offset"),
+    NACK: ("xfer", "offset", "missing"),
+    LOG: ("level", "text"),
+    COMMAND: ("id", "cmd", "args"),
+    REPLY: ("id", "ok", "result"),
+}
+
+COMMANDS = ("status", "config_get", "config_set", "trigger_test", "test_frame",
+            "self_test", "reboot", "time_sync", "service_mode")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+CHUNK_HEAD = "<HI"  # transfer id, byte offset
+CHUNK_HEAD_LEN = 6
+MAX_MISSING = 16  # ranges per nack; the rest follow in the next round
+
+
+class MessageError(ValueError):
+    pass
+
+
+def check(mtype, msg):
+    """Raise MessageError unless msg is a map with the keys its type requires."""
+    if mtype not in REQUIRED:
+        raise MessageError("unknown message type " + str(mtype))
+    if not isinstance(msg, dict):
+        raise MessageError(NAMES[mtype] + ": not a map")
+    for key in REQUIRED[mtype]:
+        if key not in msg:
+            raise MessageError(NAMES[mtype] + ": missing " + key)
+    return msg
+
+
+def pack_chunk_head(buf, xfer, offset):
+    struct.pack_into(CHUNK_HEAD, buf, 0, xfer, offset)
+
+
+def unpack_chunk_head(payload):
+    if len(payload) < CHUNK_HEAD_LEN:
+        raise MessageError("chunk: too short")
+    return struct.unpack_from(CHUNK_HEAD, payload, 0)

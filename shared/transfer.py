@@ -1,0 +1,137 @@
+"""The sending side of a frame transfer, as a state machine with no I/O.
+
+The board's firmware drives it from asyncio, the link bench synchronously:
+
+    s = Sender(encoder, chunk=2048)
+    s.start(xfer, meta_cbor, jpeg_view, total)
+    while not s.finished():
+        wire = s.next_frame()          # a memoryview to write, or None
+        if wire is None: wait for an ack/nack (s.on_ack / s.on_nack)
+                         or, after a timeout, s.poll()
+    s.succeeded()
+
+The transfer opens with a FRAME message (its metadata); chunks follow, the
+last one of each round flagged LAST, which asks the gateway for an ACK (all
+received) or a NACK listing missing ranges, which are then resent alone. A
+lost answer is recovered by resending FRAME (flagged RETRANSMIT), which the
+gateway answers with the transfer's state. After `max_rounds` unanswered or
+unsuccessful rounds the transfer fails: the caller counts a drop.
+"""
+
+from shared import messages
+from shared.framing import FLAG_LAST, FLAG_RETRANSMIT
+
+
+class Sender:
+    def __init__(self, encoder, chunk=2048, max_rounds=40):
+        self.encoder = encoder
+        self.chunk = chunk
+        self.max_rounds = max_rounds
+        self._head = bytearray(messages.CHUNK_HEAD_LEN)
+        self.active = False
+        self.done = False
+        self.failed = False
+        self.rounds = 0
+        self.retransmits = 0
+        self.xfer = 0
+        self._meta = b""
+        self._data = None
+        self.total = 0
+        self._ranges = []
+        self._need_meta = False
+        self._poll = False
+
+    def start(self, xfer, meta, data, total):
+        self.xfer = xfer
+        self._meta = meta
+        self._data = data
+        self.total = total
+        self._ranges = [[0, total]]
+        self._need_meta = True
+        self._poll = False
+        self.active = True
+        self.done = False
+        self.failed = False
+        self.rounds = 0
+        self.retransmits = 0
+
+    def finished(self):
+        return self.done or self.failed
+
+    def succeeded(self):
+        return self.done
+
+    def waiting(self):
+        """True when everything of this round is sent and an answer is due."""
+        return self.active and not self._need_meta and not self._ranges
+
+    def next_frame(self):
+        if not self.active:
+            return None
+        if self._need_meta:
+            self._need_meta = False
+            flags = FLAG_RETRANSMIT if self._poll else 0
+            if self._poll and not self._ranges:
+                flags |= FLAG_LAST
+            return self.encoder.encode(messages.FRAME, self._meta, None, flags)
+        if not self._ranges:
+            return None
+        rng = self._ranges[0]
+        off = rng[0]
+        end = off + self.chunk
+        if end >= rng[1]:
+            end = rng[1]
+            self._ranges.pop(0)
+        else:
+            rng[0] = end
+        flags = FLAG_RETRANSMIT if self.rounds else 0
+        if not self._ranges:
+            flags |= FLAG_LAST
+        messages.pack_chunk_head(self._head, self.xfer, off)
+        return self.encoder.encode(messages.CHUNK, self._head, self._data[off:end], flags)
+
+    def on_ack(self, xfer, offset):
+        if not self.active or xfer != self.xfer:
+            return
+        if offset >= self.total:
+            self.active = False
+            self.done = True
+            return
+        # A partial ack: resume from the offset (after a link outage, say).
+        self._next_round([[offset, self.total]])
+
+    def on_nack(self, xfer, offset, missing):
+        if not self.active or xfer != self.xfer:
+            return
+        ranges = []
+        for item in missing:
+            start = item[0]
+            end = start + item[1]
+            if 0 <= start < end <= self.total:
+                ranges.append([start, end])
+        if offset < 0:
+            self._need_meta = True  # the gateway never saw the FRAME message
+        if not ranges and offset >= 0:
+            ranges = [[offset, self.total]]
+        self._next_round(ranges)
+
+    def poll(self):
+        """No answer in time: ask again with the metadata, counting a round."""
+        if not self.active:
+            return
+        self._poll = True
+        self._need_meta = True
+        self._count_round()
+
+    def _next_round(self, ranges):
+        for r in ranges:
+            self.retransmits += r[1] - r[0]
+        self._ranges = ranges
+        self._poll = False
+        self._count_round()
+
+    def _count_round(self):
+        self.rounds += 1
+        if self.rounds > self.max_rounds:
+            self.active = False
+            self.failed = True

@@ -1,0 +1,200 @@
+"""The door of the officer's screen: sign-in, lockout, training, CSRF, headers, locks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pytest
+from _web_helpers import PASSWORD, csrf, make_app, make_user, post, sign_in
+
+from gateway.store.models import AccessRecord, TrainingRecord, User
+
+
+@pytest.fixture
+def app(db, datadir):
+    return make_app(datadir)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_sign_in_with_password_and_code(client):
+    user = make_user()
+    response = sign_in(client, user)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/live")
+    assert client.get("/live").status_code == 200
+    assert AccessRecord.select().where(AccessRecord.action == "logon").count() == 1
+
+
+def test_wrong_code_refused_and_recorded(client):
+    user = make_user()
+    response = sign_in(client, user, code="12345")
+    assert response.status_code == 401
+    assert "not accepted" in response.get_data(as_text=True)
+    assert client.get("/live").status_code == 302
+    assert AccessRecord.select().where(AccessRecord.action == "logon_failed").count() == 1
+
+
+def test_locked_after_five_bad_passwords_told_whom_to_ask(client):
+    user = make_user()
+    for _ in range(4):
+        assert sign_in(client, user, password="not the password").status_code == 401
+    response = sign_in(client, user, password="not the password")
+    assert response.status_code == 403
+    text = response.get_data(as_text=True)
+    assert "locked" in text and "administrator" in text
+    assert sign_in(client, user).status_code == 403  # the right password does not help
+    assert User.get_by_id(user.id).locked
+
+
+def test_untrained_refused(client):
+    user = make_user(trained=False)
+    response = sign_in(client, user)
+    assert response.status_code == 403
+    assert "training" in response.get_data(as_text=True)
+
+
+def test_login_rate_limited(db, datadir):
+    client = make_app(datadir, LOGIN_RATE=(3, 60.0)).test_client()
+    user = make_user()
+    codes = [sign_in(client, user, password="nope nope nope").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_csrf_required_on_every_post(app, client):
+    user = make_user()
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD,
+                                           "code": "000000"})
+    assert response.status_code == 400
+    sign_in(client, user)
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods:
+            continue
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        assert client.post(path, data={"x": "1"}).status_code == 400, path
+
+
+def test_security_headers_and_cookie_flags(db, datadir):
+    client = make_app(datadir).test_client()
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_no_inline_script_or_style_in_templates():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "gateway" / "web"
+    for template in root.rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
+        assert " style=" not in text and "<style" not in text, template
+        assert not re.search(r"\son[a-z]+=", text), template  # no inline event handlers
+
+
+def _every_get_path(app):
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        yield rule.endpoint, re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule).replace("/1.jpg", "/" + "a" * 64 + ".jpg")
+
+
+def test_nothing_without_sign_in_but_the_sign_in_page(app, client):
+    for endpoint, path in _every_get_path(app):
+        response = client.get(path)
+        if endpoint == "auth.login":
+            assert response.status_code == 200
+            continue
+        assert response.status_code in (302, 401), (path, response.status_code)
+        if response.status_code == 302:
+            assert response.headers["Location"].endswith("/login"), path
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and rule.endpoint != "auth.login":
+            path = re.sub(r"<[^>]+>", "1", rule.rule)
+            assert post(client, path, token_from="/login").status_code in (302, 401), path
+
+
+def _seed_plate_data():
+    from gateway.hotlist.wanted import add_wanted
+    from gateway.store.images import ImageStore  # noqa: F401 - the real store below
+    from gateway.store.models import Read
+
+    Read.create(plate="SECRET1", confidence=0.9, seen_at=dt.datetime(2026, 1, 1), board_id="b1")
+    add_wanted("SECRET*", reason="test", case_number="C-1",
+               expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1),
+               username="admin")
+
+
+def test_untrained_user_sees_no_read_alert_or_hotlist_at_any_url(app, client):
+    """Signed in while trained, then the training lapses: every URL refuses."""
+    _seed_plate_data()
+    user = make_user(role="administrator")
+    assert sign_in(client, user).status_code == 302
+    assert "SECRET" in client.get("/hotlists/1").get_data(as_text=True)  # the data is there
+    TrainingRecord.delete().where(TrainingRecord.user == user).execute()
+    for endpoint, path in _every_get_path(app):
+        response = client.get(path)
+        if endpoint == "auth.login":
+            continue
+        body = response.get_data(as_text=True)
+        assert response.status_code in (302, 401), (path, response.status_code)
+        assert "SECRET" not in body, path
+    # The session ended: signing in again is refused for want of training.
+    assert "training" in sign_in(client, user).get_data(as_text=True)
+
+
+def test_roles_limit_pages(client):
+    tech = make_user("tech1", role="technician")
+    sign_in(client, tech)
+    assert client.get("/devices").status_code == 200
+    for path in ("/live", "/alerts", "/search", "/hotlists", "/admin/users", "/admin/audit"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_screen_lock_after_idle_and_unlock_with_password(db, datadir):
+    client = make_app(datadir, IDLE_LOCK_S=60).test_client()
+    user = make_user()
+    sign_in(client, user)
+    with client.session_transaction() as sess:
+        sess["seen"] = time.time() - 120
+    response = client.get("/live")
+    assert response.status_code == 302 and "/lock" in response.headers["Location"]
+    assert client.get("/search").status_code == 302  # still locked
+    token = csrf(client, "/lock")
+    assert client.post("/lock", data={"csrf_token": token, "password": "wrong one"}).status_code == 401
+    response = client.post("/lock?next=/search", data={"csrf_token": token, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/search")
+    assert client.get("/live").status_code == 200
+
+
+def test_reauthentication_after_12_hours(client):
+    user = make_user()
+    sign_in(client, user)
+    with client.session_transaction() as sess:
+        sess["auth_at"] = time.time() - 12 * 3600 - 5
+    response = client.get("/live")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+
+
+def test_locked_by_admin_ends_session_at_once(client):
+    user = make_user()
+    sign_in(client, user)
+    User.update(locked=True).where(User.id == user.id).execute()
+    assert client.get("/live").status_code == 302
+
+
+def test_logout(client):
+    user = make_user()
+    sign_in(client, user)
+    assert post(client, "/logout", token_from="/live").status_code == 302
+    assert client.get("/live").status_code == 302

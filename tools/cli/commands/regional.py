@@ -1,0 +1,150 @@
+"""`alpr regional ...`: the reference regional server and its certificates.
+
+    alpr regional init --dir R --host 127.0.0.1 --host regional.example.org
+    alpr regional issue-car --dir R car-7 [--install --server-url https://...]
+    alpr regional revoke --dir R car-7
+    alpr regional serve --dir R [--db postgresql://...] [--port 8444]
+    alpr regional publish-hotlist --dir R svs hotlist.csv
+    alpr regional purge --dir R
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from tools.cli.common import add_json, datadir, emit
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("regional", help="the reference regional server and its PKI")
+    sub = parser.add_subparsers(dest="regional", metavar="ACTION")
+    sub.required = True
+
+    def common(p):
+        p.add_argument("--dir", default="./regional", help="the server's folder (PKI and database)")
+        add_json(p)
+        return p
+
+    p = common(sub.add_parser("init", help="make the region's CA and the server certificate"))
+    p.add_argument("--host", action="append", default=[],
+                   help="a name or IP the cars use for the server (repeat); default 127.0.0.1")
+    p.set_defaults(func=do_init)
+
+    p = common(sub.add_parser("issue-car", help="issue a client certificate for one car"))
+    p.add_argument("terminal", help="the car's terminal id (certificate common name)")
+    p.add_argument("--install", action="store_true",
+                   help="install it into this machine's car data folder (--data) and enable upload")
+    p.add_argument("--server-url", default="https://127.0.0.1:8444", help="with --install")
+    p.set_defaults(func=do_issue)
+
+    p = common(sub.add_parser("revoke", help="revoke a car's certificate; the server refuses it"))
+    p.add_argument("terminal")
+    p.set_defaults(func=do_revoke)
+
+    p = common(sub.add_parser("serve", help="run the regional server (HTTPS, client certificates)"))
+    p.add_argument("--db", default="", help="SQLite path or database URL (postgresql://...); "
+                   "default DIR/regional.db")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8444)
+    p.add_argument("--error-rate", type=float, default=0.0,
+                   help="answer this share of uploads 500 after storing them (to test cars)")
+    p.add_argument("--delay-s", type=float, default=0.0, help="answer uploads this late")
+    p.set_defaults(func=do_serve)
+
+    p = common(sub.add_parser("publish-hotlist", help="publish (replace) a hotlist for the cars"))
+    p.add_argument("name")
+    p.add_argument("file", help="CSV: plate,state,list,description[,expires]")
+    p.add_argument("--db", default="")
+    p.add_argument("--priority", type=int, default=5)
+    p.add_argument("--covert", action="store_true")
+    p.add_argument("--description", default="")
+    p.set_defaults(func=do_publish)
+
+    p = common(sub.add_parser("purge", help="apply the one-year retention now"))
+    p.add_argument("--db", default="")
+    p.add_argument("--days", type=int, default=365)
+    p.set_defaults(func=do_purge)
+
+
+def _pki(args) -> Path:
+    return Path(args.dir) / "pki"
+
+
+def _db(args) -> str:
+    return args.db or str(Path(args.dir) / "regional.db")
+
+
+def do_init(args) -> int:
+    from tools.regional import pki
+
+    hosts = args.host or ["127.0.0.1", "localhost"]
+    pki.init_ca(_pki(args), hosts)
+    pin = pki.cert_sha256(_pki(args) / "server.pem")
+    emit({"pki": str(_pki(args)), "hosts": hosts, "server_pin_sha256": pin}, args.json,
+         f"PKI in {_pki(args)} for {', '.join(hosts)}\nserver pin (SHA-256): {pin}")
+    return 0
+
+
+def do_issue(args) -> int:
+    from tools.regional import pki
+
+    bundle = pki.issue_car(_pki(args), args.terminal)
+    out = {"terminal": bundle.terminal, "cert": str(bundle.cert), "key": str(bundle.key),
+           "ca": str(bundle.ca), "serial": f"{bundle.serial:x}",
+           "server_pin_sha256": bundle.server_pin_sha256}
+    if args.install:
+        from tools.regional.provision import install_car
+
+        data = datadir(args)
+        install_car(bundle, data, args.server_url)
+        out["installed_in"] = str(data.root)
+    emit(out, args.json, "\n".join(f"{k}: {v}" for k, v in out.items()))
+    return 0
+
+
+def do_revoke(args) -> int:
+    from tools.regional import pki
+
+    serial = pki.revoke_car(_pki(args), args.terminal)
+    emit({"terminal": args.terminal, "revoked_serial": f"{serial:x}"}, args.json,
+         f"revoked car {args.terminal} (serial {serial:x}); the server refuses it from now on")
+    return 0
+
+
+def do_serve(args) -> int:
+    from tools.regional.serve import make_server, serve_forever
+
+    faults = {"error_rate": args.error_rate, "delay_s": args.delay_s}
+    server = make_server(_db(args), _pki(args), args.host, args.port, {"FAULTS": faults})
+    port = server.server_address[1]
+    emit({"url": f"https://{args.host}:{port}", "db": _db(args)}, args.json,
+         f"regional server on https://{args.host}:{port} (database {_db(args)}); Ctrl-C stops")
+    sys.stdout.flush()
+    serve_forever(server)
+    return 0
+
+
+def do_publish(args) -> int:
+    from tools.regional.hotlists import publish, read_csv
+    from tools.regional.models import open_regional
+
+    open_regional(_db(args))
+    records = read_csv(Path(args.file))
+    row = publish(args.name, records, args.priority, args.covert, args.description)
+    emit({"name": row.name, "version": row.version, "record_count": row.record_count}, args.json,
+         f"hotlist {row.name}: {row.record_count} records, version {row.version[:12]}")
+    return 0
+
+
+def do_purge(args) -> int:
+    from tools.regional.models import open_regional
+    from tools.regional.retention import purge
+
+    open_regional(_db(args))
+    count = purge(days=args.days)
+    emit({"purged": count}, args.json, f"{count} reads purged")
+    return 0

@@ -1,0 +1,207 @@
+"""The regional server's HTTP API (Flask). The TLS layer (serve.py) has
+already required a client certificate signed by the region's CA; here the
+certificate's serial is checked against the revocation list and its common
+name becomes the car's terminal id for every stored read and access record.
+
+Fault injection (`faults`) exists so that a technician, and the tests, can
+see how a car behaves when the server fails: a share of uploads answered 500
+after the data is committed, or answered late.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+
+from cryptography import x509
+from flask import Flask, Response, abort, g, jsonify, request
+
+from gateway.upload.codec import CONTENT_TYPE, CodecError, decode_batch
+from tools.regional import pki
+from tools.regional.models import (
+    RegionalAccess,
+    RegionalHotlist,
+    RegionalImage,
+    RegionalRead,
+    database,
+)
+
+logger = logging.getLogger(__name__)
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+_INSERT_CHUNK = 400
+
+
+class Revocation:
+    """The CRL's serials, re-read whenever crl.pem changes on disk."""
+
+    def __init__(self, pki_dir: Path | None):
+        self.path = Path(pki_dir) / "crl.pem" if pki_dir else None
+        self._mtime = None
+        self._serials: set[int] = set()
+        self._lock = threading.Lock()
+
+    def serials(self) -> set[int]:
+        if self.path is None:
+            return set()
+        with self._lock:
+            try:
+                mtime = self.path.stat().st_mtime_ns
+            except FileNotFoundError:
+                return set()
+            if mtime != self._mtime:
+                self._serials = pki.revoked_serials(self.path.parent)
+                self._mtime = mtime
+            return self._serials
+
+
+def _access(action: str, detail: str = "", outcome: str = "ok") -> None:
+    RegionalAccess.create(
+        terminal=getattr(g, "terminal", ""), remote=request.remote_addr or "",
+        action=action, detail=detail, outcome=outcome,
+    )
+
+
+def _error(status: int, message: str):
+    return jsonify({"error": message}), status
+
+
+def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=32 * 1024 * 1024, FAULTS={})
+    if test_config:
+        app.config.update(test_config)
+    revocation = Revocation(pki_dir)
+    rng = random.Random()
+
+    @app.before_request
+    def authenticate():
+        database.connect(reuse_if_open=True)
+        pem = request.environ.get("SSL_CLIENT_CERT")
+        if not pem:
+            return _error(401, "a client certificate is required")
+        cert = x509.load_pem_x509_certificate(pem.encode())
+        names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        g.terminal = str(names[0].value) if names else ""
+        if cert.serial_number in revocation.serials():
+            _access("refused", f"revoked certificate serial {cert.serial_number:x}", "refused")
+            return _error(403, "this car's certificate has been revoked")
+        return None
+
+    @app.teardown_request
+    def close_db(exc):
+        if not database.is_closed():
+            database.close()
+
+    def fault(after_commit: bool) -> Response | None:
+        faults = app.config["FAULTS"]
+        if faults.get("delay_s") and after_commit:
+            time.sleep(faults["delay_s"])
+        if after_commit and rng.random() < faults.get("error_rate", 0.0):
+            return _error(500, "injected fault after commit")
+        return None
+
+    @app.get("/openapi.json")
+    def openapi():
+        return Response(OPENAPI.read_bytes(), mimetype="application/json")
+
+    @app.get("/api/v1/health")
+    def health():
+        return jsonify({"ok": True, "terminal": g.terminal})
+
+    @app.post("/api/v1/reads")
+    def post_reads():
+        if request.mimetype != CONTENT_TYPE or request.headers.get("Content-Encoding") != "gzip":
+            return _error(415, f"send {CONTENT_TYPE} with Content-Encoding: gzip")
+        try:
+            rows = decode_batch(request.get_data())
+        except CodecError as exc:
+            _access("upload", str(exc), "rejected")
+            return _error(400, str(exc))
+        by_uid = {r["uid"]: r for r in rows}
+        with database.atomic():
+            existing: set[str] = set()
+            uids = list(by_uid)
+            for i in range(0, len(uids), _INSERT_CHUNK):
+                existing.update(
+                    u for (u,) in RegionalRead.select(RegionalRead.uid)
+                    .where(RegionalRead.uid.in_(uids[i : i + _INSERT_CHUNK])).tuples()
+                )
+            new = [_db_row(r, g.terminal) for u, r in by_uid.items() if u not in existing]
+            for i in range(0, len(new), _INSERT_CHUNK):
+                RegionalRead.insert_many(new[i : i + _INSERT_CHUNK]).on_conflict_ignore().execute()
+            detail = f"received={len(rows)} stored={len(new)} duplicates={len(rows) - len(new)}"
+            _access("upload", detail)
+        injected = fault(after_commit=True)
+        if injected is not None:
+            return injected
+        return jsonify({"received": len(rows), "stored": len(new),
+                        "duplicates": len(rows) - len(new)})
+
+    @app.put("/api/v1/reads/<uid>/images/<kind>")
+    def put_image(uid: str, kind: str):
+        if kind not in ("crop", "context"):
+            abort(404)
+        read = RegionalRead.get_or_none(RegionalRead.uid == uid)
+        if read is None:
+            return _error(404, "unknown read: send its data first")
+        if read.terminal != g.terminal:
+            _access("image", f"read {uid} belongs to another car", "refused")
+            return _error(403, "this read belongs to another car")
+        data = request.get_data()
+        sha = hashlib.sha256(data).hexdigest()
+        expected = getattr(read, f"{kind}_sha256")
+        if sha != expected or request.headers.get("X-Content-SHA256", sha) != sha:
+            return _error(409, f"image SHA-256 {sha} does not match the read's {expected}")
+        with database.atomic():
+            created = RegionalImage.insert(read=read, kind=kind, sha256=sha, data=data) \
+                .on_conflict_ignore().execute()
+            _access("image", f"{uid} {kind}")
+        return jsonify({"stored": bool(created)}), (201 if created else 200)
+
+    @app.get("/api/v1/hotlists")
+    def list_hotlists():
+        lists = [
+            {"name": h.name, "version": h.version, "sha256": h.version,
+             "record_count": h.record_count, "priority": h.priority, "covert": bool(h.covert),
+             "description": h.description, "published_at": h.published_at.isoformat()}
+            for h in RegionalHotlist.select(
+                RegionalHotlist.name, RegionalHotlist.version, RegionalHotlist.record_count,
+                RegionalHotlist.priority, RegionalHotlist.covert, RegionalHotlist.description,
+                RegionalHotlist.published_at,
+            ).order_by(RegionalHotlist.name)
+        ]
+        return jsonify({"lists": lists})
+
+    @app.get("/api/v1/hotlists/<name>")
+    def get_hotlist(name: str):
+        row = RegionalHotlist.get_or_none(RegionalHotlist.name == name)
+        if row is None:
+            return _error(404, f"no hotlist named {name!r}")
+        etag = f'"{row.version}"'
+        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            return Response(status=304, headers={"ETag": etag})
+        _access("hotlist", f"{name} version {row.version[:12]}")
+        return Response(
+            bytes(row.body), mimetype="application/json",
+            headers={"ETag": etag, "X-Record-Count": str(row.record_count),
+                     "X-Content-SHA256": row.version},
+        )
+
+    return app
+
+
+def _db_row(r: dict, terminal: str) -> dict:
+    return {
+        "uid": r["uid"], "terminal": terminal, "plate": r["plate"],
+        "confidence": float(r["confidence"]), "candidates": json.dumps(r["candidates"]),
+        "state": r["state"], "seen_at": r["seen_at"], "board_id": r["board_id"],
+        "camera": r["camera"], "latitude": r["latitude"], "longitude": r["longitude"],
+        "crop_sha256": r["crop_sha256"], "context_sha256": r["context_sha256"],
+        "box": json.dumps(r["box"]) if r["box"] is not None else "", "frames": r["frames"],
+    }
