@@ -16,16 +16,24 @@ received) or a NACK listing missing ranges, which are then resent alone. A
 lost answer is recovered by resending FRAME (flagged RETRANSMIT), which the
 gateway answers with the transfer's state. After `max_rounds` unanswered or
 unsuccessful rounds the transfer fails: the caller counts a drop.
+
+The chunk size adapts to the line: halved (down to MIN_CHUNK) when a round
+loses more than a third of its chunks, doubled back (up to the configured
+size) after a transfer that needed no resend.
 """
 
 from shared import messages
 from shared.framing import FLAG_LAST, FLAG_RETRANSMIT
+
+MIN_CHUNK = 256
 
 
 class Sender:
     def __init__(self, encoder, chunk=2048, max_rounds=40):
         self.encoder = encoder
         self.chunk = chunk
+        self.max_chunk = chunk
+        self._round_chunks = 0
         self.max_rounds = max_rounds
         self._head = bytearray(messages.CHUNK_HEAD_LEN)
         self.active = False
@@ -54,6 +62,7 @@ class Sender:
         self.failed = False
         self.rounds = 0
         self.retransmits = 0
+        self._round_chunks = 0
 
     def finished(self):
         return self.done or self.failed
@@ -85,6 +94,7 @@ class Sender:
         else:
             rng[0] = end
         flags = FLAG_RETRANSMIT if self.rounds else 0
+        self._round_chunks += 1
         if not self._ranges:
             flags |= FLAG_LAST
         messages.pack_chunk_head(self._head, self.xfer, off)
@@ -96,6 +106,8 @@ class Sender:
         if offset >= self.total:
             self.active = False
             self.done = True
+            if self.rounds == 0 and self.chunk < self.max_chunk:
+                self.chunk = min(self.max_chunk, self.chunk * 2)
             return
         # A partial ack: resume from the offset (after a link outage, say).
         self._next_round([[offset, self.total]])
@@ -113,6 +125,11 @@ class Sender:
             self._need_meta = True  # the gateway never saw the FRAME message
         if not ranges and offset >= 0:
             ranges = [[offset, self.total]]
+        lost = 0
+        for r in ranges:
+            lost += (r[1] - r[0] + self.chunk - 1) // self.chunk
+        if self._round_chunks and lost * 3 > self._round_chunks and self.chunk > MIN_CHUNK:
+            self.chunk = max(MIN_CHUNK, self.chunk // 2)
         self._next_round(ranges)
 
     def poll(self):
@@ -128,6 +145,7 @@ class Sender:
             self.retransmits += r[1] - r[0]
         self._ranges = ranges
         self._poll = False
+        self._round_chunks = 0
         self._count_round()
 
     def _count_round(self):

@@ -33,6 +33,7 @@ import uuid
 from array import array
 from dataclasses import dataclass
 
+from gateway.hotlist.plates import FOLD_TABLE as _FOLD_TABLE
 from gateway.hotlist.plates import FOLDED_ALPHABET, fold, normalize, pattern_regex
 from gateway.store.models import HotlistEntry, HotlistList, Setting, database, utcnow
 
@@ -74,7 +75,9 @@ class _Pattern:
     idx: int
     raw: object
     folded: object
-    fixed: int
+    fixed: int  # characters that are not wildcards
+    min_len: int
+    max_len: int  # of a plate the pattern can match
 
 
 def _parse_time(value) -> dt.datetime | None:
@@ -111,12 +114,26 @@ class Matcher:
         cursor = database.execute_sql(
             "SELECT id, plate, hotlist_id, is_pattern, expires_at FROM hotlist_entry "
             "WHERE expires_at IS NULL OR expires_at > ?", (now,))
-        while True:
-            rows = cursor.fetchmany(50_000)
-            if not rows:
-                break
+        # Local names in the loop: a million iterations make each lookup count.
+        ids, plates, list_of, index = m._ids, m._plates, m._list_of, m._fold
+        translate, fold_table = str.translate, _FOLD_TABLE
+        while rows := cursor.fetchmany(100_000):
             for entry_id, plate, list_id, pattern, expires in rows:
-                m._add(entry_id, plate, list_id, bool(pattern), expires)
+                if pattern or expires is not None:
+                    m._add(entry_id, plate, list_id, bool(pattern), expires)
+                    continue
+                idx = len(plates)
+                ids.append(entry_id)
+                plates.append(plate)
+                list_of.append(list_id)
+                key = translate(plate, fold_table)
+                prev = index.get(key)
+                if prev is None:
+                    index[key] = idx
+                elif prev.__class__ is list:
+                    prev.append(idx)
+                else:
+                    index[key] = [prev, idx]
         logger.info("hotlist index: %d entries, %d patterns, built in %.2f s",
                     len(m), len(m._patterns), time.monotonic() - started)
         return m
@@ -136,7 +153,10 @@ class Matcher:
             self._expires[idx] = _parse_time(expires)
         if pattern:
             fixed = sum(1 for ch in plate if ch not in "*?")
-            self._patterns.append(_Pattern(idx, pattern_regex(plate), pattern_regex(plate, True), fixed))
+            min_len = len(plate.replace("*", ""))
+            max_len = 99 if "*" in plate else min_len
+            self._patterns.append(_Pattern(idx, pattern_regex(plate), pattern_regex(plate, True),
+                                           fixed, min_len, max_len))
             return
         key = fold(plate)
         prev = self._fold.get(key)
@@ -156,57 +176,84 @@ class Matcher:
     def match(self, candidates: list[str], now: dt.datetime | None = None) -> list[Hit]:
         """Every active entry any candidate matches, best first, one hit per entry."""
         best: dict[int, tuple[float, str, int, str]] = {}
+        get = self._fold.get  # the hot loop below probes this a few hundred times per read
+        plates = self._plates
+        seen: set[str] = set()
 
-        def offer(idx: int, quality: float, kind: str, rank: int, text: str) -> None:
-            held = best.get(idx)
-            if held is None or quality > held[0]:
-                best[idx] = (quality, kind, rank, text)
+        def offer(found, quality_of, kind: str, rank: int, text: str) -> None:
+            for idx in (found if isinstance(found, list) else (found,)):
+                quality = quality_of(plates[idx])
+                held = best.get(idx)
+                if held is None or quality > held[0]:
+                    best[idx] = (quality, kind, rank, text)
 
         for rank, raw in enumerate(candidates):
             cand = normalize(raw)
-            if not cand:
+            if not cand or cand in seen:
                 continue
+            seen.add(cand)
             folded = fold(cand)
             n = len(cand)
-            for idx in self._lookup(folded):
-                plate = self._plates[idx]
-                if plate == cand:
-                    offer(idx, 1.0, "exact", rank, cand)
-                else:
-                    diffs = sum(1 for a, b in zip(plate, cand, strict=True) if a != b)
-                    offer(idx, max(0.5, 0.9 - 0.1 * (diffs - 1)), "fuzzy", rank, cand)
+            found = get(folded)
+            if found is not None:
+                for idx in (found if isinstance(found, list) else (found,)):
+                    plate = plates[idx]
+                    if plate == cand:
+                        quality, kind = 1.0, "exact"
+                    else:
+                        diffs = sum(1 for a, b in zip(plate, cand, strict=True) if a != b)
+                        quality, kind = max(0.5, 0.9 - 0.1 * (diffs - 1)), "fuzzy"
+                    held = best.get(idx)
+                    if held is None or quality > held[0]:
+                        best[idx] = (quality, kind, rank, cand)
             if n >= 5:  # one extra character in the candidate
                 for i in range(n):
-                    for idx in self._lookup(folded[:i] + folded[i + 1:]):
+                    found = get(folded[:i] + folded[i + 1:])
+                    if found is not None:
                         rest = cand[:i] + cand[i + 1:]
-                        offer(idx, self._indel_quality(self._plates[idx], rest), "fuzzy", rank, cand)
+                        offer(found, lambda plate, rest=rest: self._indel_quality(plate, rest),
+                              "fuzzy", rank, cand)
             if n >= 4:  # one character missing from the candidate
                 for i in range(n + 1):
                     head, tail = folded[:i], folded[i:]
                     for ch in FOLDED_ALPHABET:
-                        for idx in self._lookup(head + ch + tail):
-                            plate = self._plates[idx]
-                            offer(idx, self._indel_quality(plate[:i] + plate[i + 1:], cand),
-                                  "fuzzy", rank, cand)
+                        found = get(head + ch + tail)
+                        if found is not None:
+                            offer(found, lambda plate, i=i, cand=cand: self._indel_quality(
+                                plate[:i] + plate[i + 1:], cand), "fuzzy", rank, cand)
             for pat in self._patterns:
+                if not pat.min_len <= n <= pat.max_len:
+                    continue
                 if pat.raw.match(cand):
-                    offer(pat.idx, min(0.95, 0.6 + 0.35 * pat.fixed / max(n, 1)), "wildcard", rank, cand)
+                    quality = min(0.95, 0.6 + 0.35 * pat.fixed / n)
                 elif pat.folded.match(folded):
-                    offer(pat.idx, min(0.8, 0.45 + 0.35 * pat.fixed / max(n, 1)), "wildcard", rank, cand)
+                    quality = min(0.8, 0.45 + 0.35 * pat.fixed / n)
+                else:
+                    continue
+                held = best.get(pat.idx)
+                if held is None or quality > held[0]:
+                    best[pat.idx] = (quality, "wildcard", rank, cand)
         if not best:
             return []
-        now = now or utcnow()
+        return self._hits(best, now or utcnow())
+
+    def _hits(self, best: dict, now: dt.datetime) -> list[Hit]:
         hits = []
-        for idx, (quality, kind, rank, text) in best.items():
+        seen: set[tuple[int, str]] = set()
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], KIND_RANK[item[1][1]],
+                                                        item[1][2]))
+        for idx, (quality, kind, rank, text) in ranked:
             expires = self._expires.get(idx)
             if expires is not None and expires <= now:
                 continue
-            info = self._lists.get(self._list_of[idx])
-            if info is None:
+            list_id = self._list_of[idx]
+            info = self._lists.get(list_id)
+            # A plate listed twice on one list (two states, say) is one hit.
+            if info is None or (list_id, self._plates[idx]) in seen:
                 continue
+            seen.add((list_id, self._plates[idx]))
             hits.append((rank, Hit(info.name, self._plates[idx], self._ids[idx], kind, quality,
-                                   info.priority, info.covert, info.from_clets, text,
-                                   self._list_of[idx])))
+                                   info.priority, info.covert, info.from_clets, text, list_id)))
         hits.sort(key=lambda rh: (-rh[1].quality, KIND_RANK[rh[1].kind], rh[1].priority, rh[0]))
         return [hit for _, hit in hits]
 

@@ -12,7 +12,8 @@ import re
 
 CONFUSION_CLASSES = ("0ODQ", "1ILT7", "2Z", "5S", "8B", "6G", "4A")
 
-_FOLD = str.maketrans({ch: cls[0] for cls in CONFUSION_CLASSES for ch in cls[1:]})
+FOLD_TABLE = str.maketrans({ch: cls[0] for cls in CONFUSION_CLASSES for ch in cls[1:]})
+_FOLD = FOLD_TABLE
 _STRIP = str.maketrans("", "", " -.\t")
 
 PLATE_RE = re.compile(r"^[A-Z0-9]{1,10}$")

@@ -31,7 +31,7 @@ def preprocess(crop_bgr: np.ndarray) -> np.ndarray:
     # letting a few saturated pixels set the range
     lo, hi = np.percentile(gray, (2, 98))
     gray = (gray - lo) / max(hi - lo, 8.0)
-    return np.clip(gray, 0.0, 1.0)[:, :, None]
+    return np.clip(gray, 0.0, 1.0).astype(np.float32)[:, :, None]
 
 
 def encode(text: str) -> list[int]:

@@ -15,7 +15,7 @@ import logging
 import shutil
 
 from gateway.events import bus
-from gateway.store.images import DiskFullError, ImageStore
+from gateway.store.images import ImageStore
 from gateway.store.models import EvidenceHold, Read, Setting, utcnow
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def warn(message: str) -> None:
     Setting.insert(key=WARNING_KEY, value=value, updated_at=utcnow()).on_conflict(
         conflict_target=[Setting.key], update={Setting.value: value, Setting.updated_at: utcnow()}
     ).execute()
-    bus.publish("warning", kind="disk", message=message)
+    bus.publish("warning", source="disk", message=message)
 
 
 def clear_warning() -> None:
@@ -100,16 +100,19 @@ def ensure_free(images: ImageStore, min_free_mb: int) -> dict:
     return {"free_mb": round(free, 1), "pruned_reads": pruned, "warning": current_warning()}
 
 
-def retry_after_freeing(images: ImageStore, new) -> tuple[str, str]:
-    """The disk was full writing a read's images: free delivered images and try again."""
-    while True:
-        count, _ = prune_delivered_images(images)
-        try:
-            crop = images.put(new.crop_jpeg) if new.crop_jpeg else ""
-            context = images.put(new.context_jpeg) if new.context_jpeg else ""
-            return crop, context
-        except DiskFullError:
-            if count == 0:
-                warn("the car's disk is full: a read could not be stored and no delivered images "
-                     "are left to remove; free space or restore the upload link")
-                raise
+def free_for_write(images: ImageStore) -> int:
+    """The disk was full writing a read: remove delivered images (oldest first).
+
+    Returns how many reads' images were pruned; 0 means nothing was left to
+    remove, and the officer is warned.
+    """
+    total = 0
+    for _ in range(5):
+        count, _freed = prune_delivered_images(images, batch=500)
+        total += count
+        if count == 0:
+            break
+    if total == 0:
+        warn("the car's disk is full and no delivered images are left to remove; "
+             "new reads cannot be stored until space is freed or the upload link returns")
+    return total

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from peewee import fn
@@ -61,34 +62,136 @@ def candidate_texts(read: Read | NewRead) -> list[str]:
 def save_read(new: NewRead, images: ImageStore, *, match: bool = True, publish: bool = True) -> Read:
     """Store `new` durably, raise its alerts, then publish; returns the stored Read.
 
-    A full disk raises DiskFullError after a warning was published; the read is
-    not stored and the caller must keep it (nothing is dropped silently).
+    Safe to call from several threads at once: concurrent reads are committed
+    together (one flush for the batch), which is how the store keeps up with
+    bursts. A full disk raises DiskFullError after a warning was published;
+    that read is not stored and the caller must keep it (nothing is dropped
+    silently).
     """
-    if new.seen_at.tzinfo is not None:
-        new.seen_at = new.seen_at.astimezone(dt.UTC).replace(tzinfo=None)
+    return save_reads([new], images, match=match, publish=publish)[0]
+
+
+def save_reads(news: list[NewRead], images: ImageStore, *, match: bool = True,
+               publish: bool = True) -> list[Read]:
+    """Store several reads with one flush; see save_read. All or none are stored."""
+    for new in news:
+        if new.seen_at.tzinfo is not None:
+            new.seen_at = new.seen_at.astimezone(dt.UTC).replace(tzinfo=None)
+    reads = _committer.submit(news, images)
+    for read in reads:
+        alerts = raise_alerts(read) if match else []
+        if publish:
+            bus.publish("read", id=read.id, uid=read.uid)
+            for alert in alerts:
+                if not alert.covert:  # covert lists never reach the car's screen
+                    bus.publish("alert", id=alert.id, read_id=read.id, priority=alert.priority,
+                                covert=False)
+    return reads
+
+
+class _Job:
+    __slots__ = ("news", "images", "reads", "error", "done")
+
+    def __init__(self, news: list[NewRead], images: ImageStore):
+        self.news = news
+        self.images = images
+        self.reads: list[Read] = []
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class _GroupCommitter:
+    """Group commit: whoever finds no write in progress writes every waiting job."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting: list[_Job] = []
+        self._busy = False
+
+    def submit(self, news: list[NewRead], images: ImageStore) -> list[Read]:
+        job = _Job(news, images)
+        with self._cond:
+            self._waiting.append(job)
+            while not job.done:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                batch, self._waiting = self._waiting, []
+                self._busy = True
+                self._cond.release()
+                try:
+                    _write_batch(batch)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        return job.reads
+
+
+def _write_batch(batch: list[_Job]) -> None:
+    """Images first (durable), then every row in one transaction. Never raises."""
+    staged_by_job = {}
+    for job in batch:
+        try:
+            staged_by_job[id(job)] = _stage_images(job)
+        except BaseException as exc:  # noqa: BLE001 - handed to the job's own caller
+            job.error, job.done = exc, True
+    live = [job for job in batch if not job.done]
     try:
-        crop = images.put(new.crop_jpeg) if new.crop_jpeg else ""
-        context = images.put(new.context_jpeg) if new.context_jpeg else ""
+        by_store: dict[str, tuple[ImageStore, list]] = {}
+        for job in live:
+            store_items = by_store.setdefault(str(job.images.root), (job.images, []))[1]
+            for crop, context in staged_by_job[id(job)]:
+                store_items.extend(s for s in (crop, context) if s is not None)
+        for store, items in by_store.values():
+            store.commit(items)
+        with database.atomic():
+            for job in live:
+                job.reads = [_create_row(new, crop, context)
+                             for new, (crop, context) in zip(job.news, staged_by_job[id(job)],
+                                                             strict=True)]
+    except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
+        if isinstance(exc, DiskFullError):
+            from gateway.store import diskspace
+
+            diskspace.warn("the car's disk is full: reads could not be stored; free space or "
+                           "restore the upload link")
+        for job in live:
+            job.error, job.reads = exc, []
+    for job in live:
+        job.done = True
+
+
+def _stage_images(job: _Job) -> list[tuple]:
+    try:
+        return [_stage_pair(job.images, new) for new in job.news]
     except DiskFullError:
+        # Delivered cached images go first; then try once more.
         from gateway.store import diskspace
 
-        crop, context = diskspace.retry_after_freeing(images, new)
-    with database.atomic():
-        read = Read.create(
-            plate=new.plate, confidence=new.confidence, candidates=list(new.candidates),
-            char_confidence=list(new.char_confidence), state=new.state, seen_at=new.seen_at,
-            board_id=new.board_id, camera=new.camera, latitude=new.latitude,
-            longitude=new.longitude, crop_sha256=crop, context_sha256=context, box=new.box,
-            frames=new.frames,
-        )
-    alerts = raise_alerts(read) if match else []
-    if publish:
-        bus.publish("read", id=read.id, uid=read.uid)
-        for alert in alerts:
-            if not alert.covert:
-                bus.publish("alert", id=alert.id, read_id=read.id, priority=alert.priority,
-                            covert=False)
-    return read
+        diskspace.free_for_write(job.images)
+        return [_stage_pair(job.images, new) for new in job.news]
+
+
+def _stage_pair(images: ImageStore, new: NewRead) -> tuple:
+    crop = images.stage(new.crop_jpeg) if new.crop_jpeg else None
+    context = images.stage(new.context_jpeg) if new.context_jpeg else None
+    return crop, context
+
+
+def _create_row(new: NewRead, crop, context) -> Read:
+    return Read.create(
+        plate=new.plate, confidence=new.confidence, candidates=list(new.candidates),
+        char_confidence=list(new.char_confidence), state=new.state, seen_at=new.seen_at,
+        board_id=new.board_id, camera=new.camera, latitude=new.latitude,
+        longitude=new.longitude, crop_sha256=crop.sha if crop else "",
+        context_sha256=context.sha if context else "", box=new.box, frames=new.frames,
+    )
+
+
+_committer = _GroupCommitter()
 
 
 def raise_alerts(read: Read) -> list[Alert]:

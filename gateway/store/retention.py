@@ -107,3 +107,22 @@ def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
                          f"cache removed {result.cache_removed_reads}, images removed "
                          f"{result.removed_images}, kept under hold {result.held_past_retention}"))
     return result
+
+
+class RetentionStage:
+    """Runs retention every `every_s` seconds as a supervised stage (gateway.stages)."""
+
+    name = "retention"
+
+    def __init__(self, images: ImageStore, store: StoreConfig, every_s: float = 3600.0):
+        self.images = images
+        self.store = store
+        self.every_s = every_s
+
+    def run(self, stop) -> None:
+        while not stop.is_set():
+            result = run(self.images, self.store)
+            if result.purged_reads or result.cache_removed_reads:
+                logger.info("retention: %d reads purged, %d delivered reads removed",
+                            result.purged_reads, result.cache_removed_reads)
+            stop.wait(self.every_s)

@@ -23,6 +23,14 @@ def clock(value) -> str:
     return value.replace(tzinfo=dt.UTC).astimezone().strftime("%H:%M:%S")
 
 
+def epoch(value) -> str:
+    """Seconds since the epoch (time.time()) -> local time."""
+    try:
+        return dt.datetime.fromtimestamp(float(value)).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
 def pct(value) -> str:
     try:
         return f"{float(value) * 100:.0f}%"
@@ -46,5 +54,5 @@ def priority_name(priority) -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(when=when, clock=clock, pct=pct, priority_class=priority_class,
+    app.jinja_env.filters.update(when=when, clock=clock, epoch=epoch, pct=pct, priority_class=priority_class,
                                  priority_name=priority_name)

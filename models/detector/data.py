@@ -164,7 +164,7 @@ def crop_sample(rng: np.random.Generator, s: Sample, crop: int) -> tuple[np.ndar
         corners = corners - [x0, y0]
     # Keep a plate only if most of it is inside the crop; mostly-cut ones are ignored.
     keep = []
-    for i, (x, y, bw, bh) in enumerate(boxes):
+    for x, y, bw, bh in boxes:
         ix = max(0, min(crop, x + bw) - max(0, x)) * max(0, min(crop, y + bh) - max(0, y))
         keep.append(ix >= 0.6 * bw * bh)
     keep = np.array(keep, bool) if keep else np.zeros(0, bool)

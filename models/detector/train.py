@@ -2,7 +2,7 @@
 
     # the full training (about 50 minutes on a 2-core machine):
     .venv/bin/python -m models.detector.train --datasets /work/shared/datasets \\
-        --steps 6000 --out models/detector/detector.tflite
+        --steps 3000 --out models/detector/detector.tflite
     # the short run the test suite does (synthetic scenes only, under a minute):
     .venv/bin/python -m models.detector.train --short --out /tmp/detector.tflite
 
@@ -50,6 +50,7 @@ class Batches:
         self.rng, self.real, self.batch, self.crop = rng, real, batch, crop
         self.real_fraction = real_fraction if real else 0.0
         self.pool = [data.synthetic(rng) for _ in range(pool_size)]
+        self.calls = 0
 
     def __call__(self):
         xs, ys = [], []
@@ -61,18 +62,20 @@ class Batches:
             x, y = data.crop_sample(self.rng, s, self.crop)
             xs.append(x)
             ys.append(y)
-        # A fresh scene each batch keeps the pool from being memorised.
-        self.pool[int(self.rng.integers(0, len(self.pool)))] = data.synthetic(self.rng)
+        # Fresh scenes keep the pool from being memorised; one every few batches keeps
+        # rendering from costing more than the training step itself.
+        self.calls += 1
+        if self.calls % 3 == 0:
+            self.pool[int(self.rng.integers(0, len(self.pool)))] = data.synthetic(self.rng)
         return np.stack(xs).astype(np.float32), np.stack(ys)
 
 
 def export_tflite(model, out: Path, quantize: str, width: float, rng=None) -> None:
     """Write the model with a fixed 1 x INPUT_H x INPUT_W x 3 input as TFLite."""
+    import keras
     import tensorflow as tf
 
     from models.detector.model import build
-
-    import keras
 
     fixed_in = keras.Input((INPUT_H, INPUT_W, 3), batch_size=1, name="image")
     net = build(width)
@@ -105,22 +108,23 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", type=Path, help="folder with scenes/ and openalpr-benchmarks/ (real scenes)")
     ap.add_argument("--out", type=Path, default=Path("models/detector/detector.tflite"))
-    ap.add_argument("--steps", type=int, default=6000)
-    ap.add_argument("--batch", type=int, default=12)
-    ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=224)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--width", type=float, default=1.0, help="channel multiplier")
-    ap.add_argument("--pool", type=int, default=400, help="synthetic scenes kept in memory")
+    ap.add_argument("--pool", type=int, default=300, help="synthetic scenes kept in memory")
     ap.add_argument("--real-fraction", type=float, default=0.5)
     ap.add_argument("--quantize", choices=["float32", "float16", "int8"], default="float16")
     ap.add_argument("--checkpoint-every", type=int, default=250)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--short", action="store_true", help="tiny synthetic-only run for the tests")
+    ap.add_argument("--export-only", action="store_true", help="export the checkpoint next to --out")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.short:
-        args.steps, args.batch, args.crop, args.pool, args.width = 40, 4, 128, 8, 0.5
+        args.steps, args.batch, args.crop, args.pool, args.width = 30, 4, 128, 6, 0.5
         args.datasets, args.checkpoint_every = None, 0
 
     import keras
@@ -129,6 +133,11 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
+    if args.export_only:
+        model = build(args.width)
+        model.load_weights(args.out.with_suffix(".weights.h5"))
+        export_tflite(model, args.out, args.quantize, args.width, rng)
+        return 0
     real = data.load_real(args.datasets, held_out=False) if args.datasets else []
     batches = Batches(rng, real, args.pool, args.batch, args.crop, args.real_fraction)
     model = build(args.width)

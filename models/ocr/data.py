@@ -57,8 +57,13 @@ def _synth_chunk(args) -> tuple[np.ndarray, list[str]]:
 
 def synthetic(n: int, seed: int, workers: int = 2) -> tuple[np.ndarray, list[str]]:
     """n synthetic samples as (uint8 N x H x W, labels)."""
-    chunk = 500
-    jobs = [(seed, s, min(chunk, n - s)) for s in range(0, n, chunk)]
+    return synthetic_range(0, n, seed, workers)
+
+
+def synthetic_range(first: int, n: int, seed: int, workers: int = 2) -> tuple[np.ndarray, list[str]]:
+    """Samples first..first+n-1 of the seed's endless sequence."""
+    chunk = 250
+    jobs = [(seed, first + s, min(chunk, n - s)) for s in range(0, n, chunk)]
     if workers <= 1 or len(jobs) == 1:
         parts = [_synth_chunk(j) for j in jobs]
     else:

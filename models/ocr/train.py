@@ -5,9 +5,9 @@
 
     .venv/bin/python -m models.ocr.train --short --out /tmp/ocr.tflite   # the test-suite run
 
-The full run draws 60 000 synthetic plates (seed 0, cached in build/ocr/cache),
+The full run draws 24 000 synthetic plates (seed 0, cached in build/ocr/cache),
 adds the fine-tuning ~60 % of the real crops (split by a hash of the file
-name, see models.ocr.data.in_train_split) each 24 times augmented, trains
+name, see models.ocr.data.in_train_split) each 20 times augmented, trains
 the CNN+CTC of models.ocr.model for `--steps` Adam steps with a cosine
 learning-rate decay, and exports a TFLite model with dynamic-range int8
 weights. It checkpoints every `--steps-per-epoch` steps into build/ocr/backup
@@ -40,10 +40,10 @@ def parse_args(argv=None):
     p.add_argument("--out", required=True, help="where to write the .tflite model")
     p.add_argument("--real-crops", metavar="DIR", help="a us-crops folder; its ~60 %% train split is mixed in")
     p.add_argument("--short", action="store_true", help="a tiny run that proves the pipeline (tests)")
-    p.add_argument("--synthetic", type=int, default=60000, help="synthetic plates to draw")
-    p.add_argument("--real-copies", type=int, default=24, help="augmented copies of each real crop")
-    p.add_argument("--steps", type=int, default=14000, help="training steps in all")
-    p.add_argument("--steps-per-epoch", type=int, default=1000)
+    p.add_argument("--synthetic", type=int, default=24000, help="synthetic plates to draw")
+    p.add_argument("--real-copies", type=int, default=20, help="augmented copies of each real crop")
+    p.add_argument("--steps", type=int, default=4000, help="training steps in all")
+    p.add_argument("--steps-per-epoch", type=int, default=250)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -65,17 +65,24 @@ def _labels_to_array(labels: list[str]) -> np.ndarray:
 
 
 def _synthetic_cached(n: int, seed: int, work: Path, short: bool):
-    path = work / "cache" / f"synth-s{seed}-n{n}.npz"
-    if path.is_file() and not short:
+    """n synthetic samples, drawn in blocks of 2000 that are cached (so a killed run keeps them)."""
+    if short:
+        return data.synthetic(n, seed, workers=1)
+    block = 2000
+    images, labels = [], []
+    for start in range(0, n, block):
+        count = min(block, n - start)
+        path = work / "cache" / f"synth-s{seed}-{start}-{count}.npz"
+        if not path.is_file():
+            t0 = time.time()
+            x, y = data.synthetic_range(start, count, seed, workers=2)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, images=x, labels=np.array(y))
+            logger.info("drew synthetic plates %d-%d in %.0f s", start, start + count, time.time() - t0)
         with np.load(path) as z:
-            return z["images"], [str(s) for s in z["labels"]]
-    t0 = time.time()
-    images, labels = data.synthetic(n, seed, workers=1 if short else 2)
-    logger.info("drew %d synthetic plates in %.0f s", n, time.time() - t0)
-    if not short:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, images=images, labels=np.array(labels))
-    return images, labels
+            images.append(z["images"])
+            labels.extend(str(t) for t in z["labels"])
+    return np.concatenate(images), labels
 
 
 def build_training_set(args):
@@ -184,13 +191,9 @@ def train(args) -> dict:
 def export_tflite(infer_model, quantize: bool) -> bytes:
     import tensorflow as tf
 
-    spec = tf.TensorSpec([1, INPUT_H, INPUT_W, 1], tf.float32, name="image")
-
-    @tf.function(input_signature=[spec])
-    def serve(image):
-        return infer_model(image, training=False)
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], infer_model)
+    # from_keras_model freezes the weights into the file (a hand-made concrete
+    # function would leave them as unbound resource variables)
+    converter = tf.lite.TFLiteConverter.from_keras_model(infer_model)
     if quantize:
         # int8 weights, float activations: a quarter of the size, no calibration set
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

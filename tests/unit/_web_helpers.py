@@ -14,11 +14,11 @@ from gateway.store.models import User
 PASSWORD = "correct horse battery"
 
 
-def make_app(datadir, **test_config):
+def make_app(datadir, services=None, **test_config):
     from gateway.web import create_app
 
     config = Config()
-    return create_app(config=config, datadir=datadir,
+    return create_app(config=config, datadir=datadir, services=services,
                       test_config={"TESTING": True, "LOGIN_RATE": (1000, 60.0), **test_config})
 
 
@@ -28,7 +28,7 @@ def make_user(name="officer1", role="officer", trained=True, clets=True) -> User
 
 
 def csrf(client, path="/login") -> str:
-    html = client.get(path).get_data(as_text=True)
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, f"no CSRF token on {path}"
     return match.group(1)

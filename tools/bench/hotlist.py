@@ -13,6 +13,7 @@ import datetime as dt
 import random
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--patterns", type=int, default=50, help="officer wildcard entries")
     p.add_argument("--reads", type=int, default=2000, help="reads matched for the timing")
     p.add_argument("--stored", type=int, default=500, help="reads stored for reads_per_second")
+    p.add_argument("--writers", type=int, default=4,
+                   help="threads storing reads at once (boards feeding recognition)")
     p.add_argument("--seed", type=int, default=462)
     common.add_json(p)
     p.set_defaults(func=run)
@@ -103,15 +106,26 @@ def run(args) -> int:
         timings.sort()
 
         images = ImageStore(data.images)
-        crop = bytes(rng.getrandbits(8) for _ in range(4_000))
-        context = bytes(rng.getrandbits(8) for _ in range(60_000))
+        crop = rng.randbytes(4_000)
+        context = rng.randbytes(60_000)
+        news = [NewRead(plate=_plate(rng), confidence=0.9, seen_at=dt.datetime(2026, 11, 28),
+                        candidates=[{"text": _plate(rng), "confidence": 0.5}],
+                        # Distinct images per read, as in the car: every one is really written.
+                        crop_jpeg=crop + i.to_bytes(4, "big"),
+                        context_jpeg=context + i.to_bytes(4, "big"))
+                for i in range(args.stored)]
+
+        def store(part: list) -> None:
+            for new in part:
+                save_read(new, images)
+
+        parts = [news[w::args.writers] for w in range(args.writers)]
         started = time.perf_counter()
-        for i in range(args.stored):
-            # Distinct images per read, as in the car: each write is a real fsync.
-            save_read(NewRead(plate=_plate(rng), confidence=0.9, seen_at=dt.datetime(2026, 11, 28),
-                              candidates=[{"text": _plate(rng), "confidence": 0.5}],
-                              crop_jpeg=crop + i.to_bytes(4, "big"),
-                              context_jpeg=context + i.to_bytes(4, "big")), images)
+        threads = [threading.Thread(target=store, args=(part,)) for part in parts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         store_seconds = time.perf_counter() - started
         db.close()
         match.reset()
@@ -127,6 +141,7 @@ def run(args) -> int:
         "reads_with_hits": hits,
         "reads_matched": len(reads),
         "reads_per_second": round(args.stored / store_seconds, 1),
+        "writers": args.writers,
     }
     human = "\n".join(f"{k:18} {v}" for k, v in out.items())
     common.emit(out, args.json, human)

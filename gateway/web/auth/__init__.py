@@ -5,7 +5,16 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from gateway.accounts import signin
 from gateway.accounts.errors import SignInRefused
@@ -48,7 +57,9 @@ def login():
                     request.form.get("code", "")[:12], terminal=_terminal(),
                 )
             except SignInRefused as exc:
-                error, status = str(exc), 401 if exc.reason == "credentials" else 403
+                # A refusal is a normal page with the reason (not a 4xx): the officer
+                # reads it, and the browser logs no error for it.
+                error = str(exc)
             else:
                 sign_in(user)
                 return redirect(url_for(home_endpoint(user.role)))
@@ -79,7 +90,7 @@ def lock():
             flash(signin.LOCKED_MESSAGE.format(n=signin.MAX_FAILURES), "warning")
             return redirect(url_for("auth.login"))
         error = "Password not accepted."
-    return render_template("auth/lock.html", error=error), 401 if error else 200
+    return render_template("auth/lock.html", error=error)
 
 
 @bp.route("/logout", methods=["POST"])

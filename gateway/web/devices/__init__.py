@@ -61,7 +61,10 @@ def latest_frame(board_id: str):
         logger.exception("link manager latest_frames() failed")
         return None
     frames = list(frames or [])
-    return frames[-1] if frames else None
+    if not frames:
+        return None
+    # The newest, whichever order the link returns them in.
+    return max(frames, key=lambda f: getattr(f, "received_at", 0) or 0)
 
 
 def upload_status() -> dict | None:
@@ -77,6 +80,8 @@ def upload_status() -> dict | None:
 
 
 def _health(stats: dict) -> tuple[bool, str]:
+    if isinstance(stats.get("health"), str):
+        return stats["health"] in ("good", "ok"), stats["health"]
     for key in ("healthy", "ok", "connected", "online"):
         if key in stats:
             return bool(stats[key]), str(stats.get("state") or stats.get("status") or

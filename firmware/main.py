@@ -1,0 +1,98 @@
+"""Boot: configuration, pin map, backends, self-test, then the board runs.
+
+On a board this file is main.py on the flash, next to the other firmware
+modules and the `shared` package. On the Unix port (the simulator, tests):
+
+    micropython firmware/main.py CONFIG.json [--pty PATH] [--frames DIR]
+
+Exit code 75 means "reboot me" on the Unix port; on a board it resets.
+"""
+
+import sys
+
+
+def _setup_path():
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    for p in (here, here + "/.."):
+        if p not in sys.path:
+            sys.path.append(p)
+
+
+_setup_path()
+
+import config as fwconfig  # noqa: E402
+import status  # noqa: E402
+from board import EXIT_REBOOT, Board, report, run  # noqa: E402
+from camera import CameraError, make_camera  # noqa: E402
+from transport import TransportError, make_transport  # noqa: E402
+from trigger import make_trigger  # noqa: E402
+
+CONFIG_PATH = "config.json"
+
+
+def parse_args(argv):
+    path = CONFIG_PATH
+    overrides = {}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--pty" and i + 1 < len(argv):
+            overrides["pty"] = argv[i + 1]
+            i += 1
+        elif a == "--frames" and i + 1 < len(argv):
+            overrides["frames_dir"] = argv[i + 1]
+            i += 1
+        else:
+            path = a
+        i += 1
+    return path, overrides
+
+
+def boot(argv):
+    path, overrides = parse_args(argv)
+    problems = []
+    cfg = fwconfig.load(path, problems)
+    for k in overrides:
+        cfg[k] = fwconfig.check_value(k, overrides[k])
+    pins = None
+    if cfg["pinmap"]:
+        try:
+            pins = fwconfig.load_pinmap(cfg["pinmap"])["pins"]
+        except fwconfig.ConfigError as exc:
+            problems.append(str(exc))
+    led = status.Led(pins.get("led_red") if pins else None)
+    if not cfg["board_id"] or len(cfg["key_hex"]) < 32:
+        led.set_state("error")
+        report("board not provisioned: set board_id and key_hex in " + path)
+        return 2
+    try:
+        transport = make_transport(cfg, pins)
+        camera = make_camera(cfg)
+    except (TransportError, CameraError) as exc:
+        led.set_state("error")
+        report("boot failed: " + str(exc))
+        return 3
+    trigger = make_trigger(cfg, camera, pins)
+    board = Board(cfg, path, transport, camera, trigger, led, status.Watchdog(), problems)
+    result = board.self_test()
+    if not result["ok"]:
+        board.log("error", "self-test failed: " + str(result["checks"]))
+    code = run(board)
+    transport.close()
+    return code
+
+
+def main():
+    code = boot(sys.argv[1:] if sys.platform in ("linux", "darwin") else [])
+    if code == EXIT_REBOOT:
+        try:
+            import machine
+
+            machine.reset()
+        except (ImportError, AttributeError):
+            pass
+    if sys.platform in ("linux", "darwin"):
+        sys.exit(code)
+
+
+main()

@@ -1,0 +1,198 @@
+"""The car's position for each read: NMEA sentences over a serial port, or gpsd.
+
+`GpsSource.position()` returns the latest fix no older than `max_age_s`, or
+None: a read is never stored with a stale position. Sources run in their own
+thread (`run(stop)`, like a stage) and reconnect after errors.
+
+NMEA: $--RMC (status A) and $--GGA (quality > 0) sentences with a valid
+checksum. gpsd: the JSON protocol on TCP, `?WATCH` then TPV reports with
+mode >= 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from gateway.errors import AlprError
+
+logger = logging.getLogger(__name__)
+
+
+class GpsError(AlprError):
+    """The configured GPS source cannot be used."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    latitude: float
+    longitude: float
+    at: float  # gateway clock (time.monotonic()) when received
+
+
+def _checksum_ok(sentence: str) -> bool:
+    if not sentence.startswith("$") or "*" not in sentence:
+        return False
+    body, _, given = sentence[1:].partition("*")
+    calc = 0
+    for ch in body:
+        calc ^= ord(ch)
+    try:
+        return int(given[:2], 16) == calc
+    except ValueError:
+        return False
+
+
+def _coord(value: str, hemi: str) -> float | None:
+    if not value or hemi not in "NSEW" or not hemi:
+        return None
+    try:
+        dot = value.index(".")
+        degrees = float(value[: dot - 2])
+        minutes = float(value[dot - 2:])
+    except ValueError:
+        return None
+    out = degrees + minutes / 60.0
+    return -out if hemi in "SW" else out
+
+
+def parse_nmea(sentence: str) -> tuple[float, float] | None:
+    """(lat, lon) from a valid RMC or GGA sentence with a fix, else None."""
+    sentence = sentence.strip()
+    if not _checksum_ok(sentence):
+        return None
+    fields = sentence[1:].split("*")[0].split(",")
+    kind = fields[0][2:]
+    if kind == "RMC" and len(fields) >= 7 and fields[2] == "A":
+        lat, lon = _coord(fields[3], fields[4]), _coord(fields[5], fields[6])
+    elif kind == "GGA" and len(fields) >= 7 and fields[6] not in ("", "0"):
+        lat, lon = _coord(fields[2], fields[3]), _coord(fields[4], fields[5])
+    else:
+        return None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def parse_gpsd(line: str) -> tuple[float, float] | None:
+    """(lat, lon) from a gpsd TPV report with a 2D or 3D fix, else None."""
+    try:
+        msg = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(msg, dict) or msg.get("class") != "TPV" or int(msg.get("mode", 0)) < 2:
+        return None
+    lat, lon = msg.get("lat"), msg.get("lon")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    return float(lat), float(lon)
+
+
+class GpsSource:
+    name = "gps"
+
+    def __init__(self, max_age_s: float = 5.0, retry_s: float = 5.0):
+        self.max_age_s = max_age_s
+        self.retry_s = retry_s
+        self._fix: Fix | None = None
+        self._lock = threading.Lock()
+
+    def update(self, lat: float, lon: float) -> None:
+        with self._lock:
+            self._fix = Fix(lat, lon, time.monotonic())
+
+    def position(self) -> tuple[float, float] | None:
+        with self._lock:
+            fix = self._fix
+        if fix is None or time.monotonic() - fix.at > self.max_age_s:
+            return None
+        return fix.latitude, fix.longitude
+
+    def feed(self, line: str) -> None:
+        """Hand one received line to the parser; subclasses choose which."""
+        raise NotImplementedError
+
+    def lines(self, stop: threading.Event):
+        """Yield received lines until stop; raise OSError on a lost connection."""
+        raise NotImplementedError
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                for line in self.lines(stop):
+                    self.feed(line)
+                    if stop.is_set():
+                        return
+            except OSError as exc:
+                logger.warning("GPS source lost (%s); retrying in %.0f s", exc, self.retry_s)
+            stop.wait(self.retry_s)
+
+
+class NmeaSerial(GpsSource):
+    def __init__(self, port: str, baud: int = 4800, **kw):
+        super().__init__(**kw)
+        if not port:
+            raise GpsError("gps.source is nmea but gps.port is empty; set the receiver's serial port")
+        self.port, self.baud = port, baud
+
+    def feed(self, line: str) -> None:
+        pos = parse_nmea(line)
+        if pos:
+            self.update(*pos)
+
+    def lines(self, stop):
+        import serial
+
+        try:
+            conn = serial.serial_for_url(self.port, self.baud, timeout=1.0)
+        except serial.SerialException as exc:
+            raise OSError(f"cannot open {self.port}: {exc}") from None
+        with conn:
+            while not stop.is_set():
+                try:
+                    raw = conn.readline()
+                except serial.SerialException as exc:
+                    raise OSError(str(exc)) from None
+                if raw:
+                    yield raw.decode("ascii", "replace")
+
+
+class Gpsd(GpsSource):
+    def __init__(self, host: str = "127.0.0.1", port: int = 2947, **kw):
+        super().__init__(**kw)
+        self.host, self.port = host, port
+
+    def feed(self, line: str) -> None:
+        pos = parse_gpsd(line)
+        if pos:
+            self.update(*pos)
+
+    def lines(self, stop):
+        with socket.create_connection((self.host, self.port), timeout=5.0) as sock:
+            sock.sendall(b'?WATCH={"enable":true,"json":true}\n')
+            sock.settimeout(1.0)
+            buf = b""
+            while not stop.is_set():
+                try:
+                    chunk = sock.recv(4096)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    raise OSError("gpsd closed the connection")
+                buf += chunk
+                *done, buf = buf.split(b"\n")
+                for raw in done:
+                    yield raw.decode("utf-8", "replace")
+
+
+def from_config(gps) -> GpsSource | None:
+    """The source `config.gps` asks for, or None for `source = "none"`."""
+    if gps.source == "nmea":
+        return NmeaSerial(gps.port, gps.baud)
+    if gps.source == "gpsd":
+        return Gpsd(gps.gpsd_host, gps.gpsd_port)
+    return None

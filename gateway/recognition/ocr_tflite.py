@@ -1,0 +1,60 @@
+"""The shipped plate OCR (models/ocr/ocr.tflite) on the TFLite runtime.
+
+The crop becomes a 32 x 128 grey image (ocr_input.preprocess); the model
+gives per-step class probabilities (CTC); numpy decodes them: a prefix beam
+search for the ranked whole-plate candidates, a Viterbi alignment of the
+best one for the per-character confidences. TensorFlow is never imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from gateway.recognition import ocr_decode
+from gateway.recognition.litert import interpreter
+from gateway.recognition.ocr import Candidate, OcrBackend, OcrError, OcrResult
+from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, NUM_CLASSES, preprocess
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "ocr" / "ocr.tflite"
+MIN_CANDIDATES = 5
+
+
+class TfliteOcr(OcrBackend):
+    name = "tflite"
+
+    def __init__(self, model_path: str | Path | None = None, threads: int = 1, candidates: int = 8):
+        self.model_path = Path(model_path or DEFAULT_MODEL)
+        self.k = max(MIN_CANDIDATES, candidates)
+        self._interp = interpreter(self.model_path, threads)
+        inp = self._interp.get_input_details()[0]
+        out = self._interp.get_output_details()[0]
+        if tuple(inp["shape"]) != (1, INPUT_H, INPUT_W, 1) or int(out["shape"][-1]) != NUM_CLASSES:
+            raise OcrError(
+                f"{self.model_path} is not a plate OCR model of this version (input {list(inp['shape'])}, "
+                f"output {list(out['shape'])}); reinstall or retrain it (python -m models.ocr.train)"
+            )
+        self._in, self._out = inp["index"], out["index"]
+
+    def probabilities(self, crop_bgr: np.ndarray) -> np.ndarray:
+        """Per-step class probabilities (time, classes) for one crop."""
+        try:
+            x = preprocess(crop_bgr)
+        except ValueError as exc:
+            raise OcrError(str(exc)) from None
+        self._interp.set_tensor(self._in, x[None])
+        self._interp.invoke()
+        return self._interp.get_tensor(self._out)[0]
+
+    def read(self, crop_bgr: np.ndarray) -> OcrResult:
+        probs = self.probabilities(crop_bgr)
+        ranked = ocr_decode.beam_search(probs, ALPHABET, k=self.k)
+        ranked = [(t, p) for t, p in ranked if t] or [("", 0.0)]
+        text, conf = ranked[0]
+        chars = ocr_decode.char_confidences(probs, text, ALPHABET) if text else []
+        logger.debug("read %s (%.3f)", text, conf)
+        return OcrResult(text, float(conf), chars, [Candidate(t, float(p)) for t, p in ranked])

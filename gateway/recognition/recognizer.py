@@ -1,0 +1,92 @@
+"""One frame in, every plate in it read: detect, straighten, read, rank.
+
+`Recognizer.read_frame()` is what the stage, `alpr recognize`, the
+evaluations and the benchmarks all run, so that each measures the same thing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gateway.recognition import formats
+from gateway.recognition.detector import Detection, DetectorBackend
+from gateway.recognition.detector import create as create_detector
+from gateway.recognition.rectify import rectify
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PlateRead:
+    detection: Detection
+    candidates: list[tuple[str, float]]  # ranked by formats, best first; empty if nothing read
+    char_confidence: list[float] = field(default_factory=list)
+    crop: np.ndarray | None = None
+
+    @property
+    def text(self) -> str:
+        return self.candidates[0][0] if self.candidates else ""
+
+    @property
+    def confidence(self) -> float:
+        return self.candidates[0][1] if self.candidates else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "box": [int(v) for v in self.detection.box],
+            "candidates": [{"text": t, "confidence": round(float(c), 4)} for t, c in self.candidates],
+        }
+
+
+def _candidates(result) -> list[tuple[str, float]]:
+    """The OCR result's candidates as (text, confidence), whatever container it uses."""
+    out = []
+    for cand in getattr(result, "candidates", None) or []:
+        if isinstance(cand, dict):
+            out.append((str(cand.get("text", "")), float(cand.get("confidence", 0.0))))
+        elif isinstance(cand, tuple | list):
+            out.append((str(cand[0]), float(cand[1])))
+        else:
+            out.append((str(cand.text), float(cand.confidence)))
+    text = getattr(result, "text", "")
+    if text and all(t != text for t, _ in out):
+        out.insert(0, (text, float(getattr(result, "confidence", 0.0))))
+    return out
+
+
+def create_ocr(name: str = "tflite", threads: int = 1):
+    from gateway.recognition import ocr
+
+    return ocr.create(name, threads=threads)
+
+
+class Recognizer:
+    def __init__(self, detector: DetectorBackend, ocr, min_score: float = 0.0):
+        self.detector = detector
+        self.ocr = ocr
+        self.min_score = min_score
+
+    @classmethod
+    def from_config(cls, recognition_config) -> Recognizer:
+        threads = recognition_config.threads
+        return cls(create_detector(recognition_config.detector, threads=threads),
+                   create_ocr(recognition_config.ocr, threads))
+
+    def read_frame(self, frame_bgr: np.ndarray) -> list[PlateRead]:
+        reads = []
+        for det in self.detector.detect(frame_bgr):
+            if det.score < self.min_score:
+                continue
+            crop = rectify(frame_bgr, det.box, det.corners)
+            if crop.size == 0:
+                continue
+            result = self.ocr.read(crop)
+            char_conf = list(getattr(result, "char_confidences", None) or [])
+            ranked = formats.rank(_candidates(result), char_conf)
+            reads.append(PlateRead(det, ranked, char_conf, crop))
+        return reads

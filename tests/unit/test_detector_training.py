@@ -1,0 +1,28 @@
+"""The detector's short training run, end to end: train, export TFLite, load it without TensorFlow."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gateway.recognition.detector_tflite import TfliteDetector
+from models.synth.scenes import render_scene
+
+
+@pytest.mark.slow
+def test_short_training_exports_a_working_tflite(tmp_path):
+    out = tmp_path / "detector.tflite"
+    proc = subprocess.run([sys.executable, "-m", "models.detector.train", "--short", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert out.stat().st_size > 10_000
+    det = TfliteDetector(out, threshold=0.0, max_plates=4)
+    assert (det.in_w, det.in_h, det.stride) == (640, 384, 4)
+    frame, _ = render_scene(np.random.default_rng(3), 1280, 720, n_plates=2)
+    found = det.detect(frame)
+    assert 1 <= len(found) <= 4  # threshold 0: the best peaks, whatever a 30-step model thinks
+    for d in found:
+        x, y, w, h = d.box
+        assert 0 <= x and 0 <= y and x + w <= 1280 and y + h <= 720
+        assert d.corners.shape == (4, 2)

@@ -1,0 +1,105 @@
+"""GPS positions from NMEA sentences (serial) and gpsd (TCP JSON)."""
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from gateway.config import GpsConfig
+from gateway.recognition import gps
+
+RMC = "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A"
+GGA = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47"
+
+
+def nmea(body: str) -> str:
+    check = 0
+    for ch in body:
+        check ^= ord(ch)
+    return f"${body}*{check:02X}"
+
+
+def test_nmea_rmc_and_gga():
+    lat, lon = gps.parse_nmea(RMC)
+    assert lat == pytest.approx(48.1173, abs=1e-4) and lon == pytest.approx(11.5167, abs=1e-4)
+    assert gps.parse_nmea(GGA) == pytest.approx((lat, lon))
+    south_west = nmea("GNRMC,010203,A,3402.500,S,11815.000,W,0.0,0.0,281126,,")
+    assert gps.parse_nmea(south_west) == pytest.approx((-34.041667, -118.25), abs=1e-5)
+
+
+@pytest.mark.parametrize("sentence", [
+    RMC.replace("*6A", "*6B"),  # bad checksum
+    nmea("GPRMC,123519,V,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W"),  # no fix
+    nmea("GPGGA,123519,4807.038,N,01131.000,E,0,00,,,M,,M,,"),  # quality 0
+    nmea("GPGSV,3,1,11,03,03,111,00"),
+    "garbage", "", "$GPRMC,no,checksum",
+])
+def test_nmea_without_a_fix_gives_nothing(sentence):
+    assert gps.parse_nmea(sentence) is None
+
+
+def test_gpsd_tpv():
+    assert gps.parse_gpsd(json.dumps({"class": "TPV", "mode": 3, "lat": 34.05, "lon": -118.25})) == (34.05, -118.25)
+    assert gps.parse_gpsd(json.dumps({"class": "TPV", "mode": 1})) is None
+    assert gps.parse_gpsd(json.dumps({"class": "SKY"})) is None
+    assert gps.parse_gpsd("{not json") is None
+
+
+def test_stale_fix_is_not_used():
+    src = gps.GpsSource(max_age_s=0.05)
+    assert src.position() is None
+    src.update(1.0, 2.0)
+    assert src.position() == (1.0, 2.0)
+    time.sleep(0.1)
+    assert src.position() is None
+
+
+def _serve(lines: list[bytes], expect: bytes | None = None):
+    server = socket.create_server(("127.0.0.1", 0))
+    got = []
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            if expect is not None:
+                got.append(conn.recv(100))
+            for line in lines:
+                conn.sendall(line)
+            time.sleep(2)
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1], got
+
+
+def _wait_position(src, stop):
+    thread = threading.Thread(target=src.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while src.position() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(3)
+    return src.position()
+
+
+def test_gpsd_client_over_tcp():
+    tpv = json.dumps({"class": "TPV", "mode": 2, "lat": 37.5, "lon": -122.1}).encode() + b"\n"
+    port, got = _serve([b'{"class":"VERSION"}\n', tpv], expect=b"?WATCH")
+    src = gps.from_config(GpsConfig(source="gpsd", gpsd_port=port))
+    assert _wait_position(src, threading.Event()) == (37.5, -122.1)
+    assert got and got[0].startswith(b"?WATCH")
+
+
+def test_nmea_receiver_through_pyserial_url():
+    port, _ = _serve([b"$GPGSV,junk\r\n", RMC.encode() + b"\r\n"])
+    src = gps.from_config(GpsConfig(source="nmea", port=f"socket://127.0.0.1:{port}"))
+    assert _wait_position(src, threading.Event()) == pytest.approx((48.1173, 11.5167), abs=1e-4)
+
+
+def test_config_choices():
+    assert gps.from_config(GpsConfig()) is None
+    with pytest.raises(gps.GpsError):
+        gps.from_config(GpsConfig(source="nmea", port=""))

@@ -1,0 +1,147 @@
+"""Importers for CLEW .tbl, NCIC fixed width and CSV; atomic replacement."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _store_helpers import clew_file, ncic_line
+
+from gateway.hotlist import match
+from gateway.hotlist.importer import HotlistImportError, import_file
+from gateway.hotlist.records import HotlistFormatError
+from gateway.store.models import AccessRecord, HotlistEntry, HotlistList
+from tools.cli.main import main
+
+
+def plates_of(list_name: str) -> set[str]:
+    return {e.plate for e in HotlistEntry.select().join(HotlistList)
+            .where(HotlistList.name == list_name)}
+
+
+def test_clew_file_is_imported(db, tmp_path):
+    path = clew_file(tmp_path / "svs.tbl", [("ABC123", "CA"), ("7XYZ999", "NV"), ("AB-12", "CA")])
+    result = import_file(path, "clew", "svs", username="tech")
+    assert result.entries == 3
+    assert plates_of("svs") == {"ABC123", "7XYZ999", "AB12"}
+    entry = HotlistEntry.get(HotlistEntry.plate == "7XYZ999")
+    assert entry.state == "NV" and entry.from_clets and str(entry.incident_date) == "2026-11-01"
+    assert entry.extra == {"county": "01"}
+    lst = HotlistList.get(HotlistList.name == "svs")
+    assert lst.record_count == 3 and lst.from_clets and lst.imported_by == "tech"
+
+
+@pytest.mark.parametrize("count,footer,message", [
+    (5, True, "footer counts 5 records but the file holds 2"),
+    (None, False, "no 'TOTAL RECORD' footer"),
+])
+def test_truncated_or_miscounted_clew_is_rejected_and_previous_list_stays(
+        db, tmp_path, count, footer, message):
+    import_file(clew_file(tmp_path / "old.tbl", [("OLD111", "CA")]), "clew", "svs", username="t")
+    bad = clew_file(tmp_path / "svs.tbl", [("NEW111", "CA"), ("NEW222", "CA")], count, footer)
+    with pytest.raises(HotlistFormatError, match=message):
+        import_file(bad, "clew", "svs", username="t")
+    assert plates_of("svs") == {"OLD111"}
+    assert [h.entry for h in match.get_matcher().match(["OLD111"])] == ["OLD111"]
+    assert AccessRecord.select().where(AccessRecord.outcome == "rejected").count() == 1
+
+
+def test_bad_clew_record_is_named_by_line(db, tmp_path):
+    path = tmp_path / "sfr.tbl"
+    path.write_text("DATE11/27/2026 06:00\nABC123  CA0120261101\nGARBAGE\nXYZ999  CA0120261399\n"
+                    "TOTAL RECORD 0000003\n")
+    with pytest.raises(HotlistFormatError) as err:
+        import_file(path, "clew", "sfr", username="t")
+    assert "line 3: not a record" in str(err.value)
+    assert "line 4" in str(err.value) and "20261399" in str(err.value)
+    assert HotlistList.get_or_none(HotlistList.name == "sfr") is None
+
+
+def test_ncic_extract_is_imported_with_list_types(db, tmp_path):
+    path = tmp_path / "ncic.txt"
+    path.write_text("\n".join([ncic_line("V", "AB123456"), ncic_line("A", "7KID123"),
+                               ncic_line("P", "PLT9")]) + "\n")
+    result = import_file(path, "ncic", "ncic", username="t")
+    assert result.entries == 3
+    amber = HotlistEntry.get(HotlistEntry.plate == "7KID123")
+    assert amber.list_code == "A" and amber.description == "AMBER alert"
+    assert amber.extra["make"] == "YAMA" and amber.extra["colour"] == "BLK"
+    assert str(amber.incident_date) == "2026-05-09"
+
+
+def test_truncated_ncic_line_is_rejected(db, tmp_path):
+    import_file(_ncic(tmp_path, [ncic_line("V", "KEEP1")]), "ncic", "ncic", username="t")
+    path = tmp_path / "ncic2.txt"
+    path.write_text(ncic_line("V", "NEW1") + "\n" + ncic_line("V", "NEW2")[:30] + "\n")
+    with pytest.raises(HotlistFormatError, match="line 2: record is 30 characters"):
+        import_file(path, "ncic", "ncic", username="t")
+    assert plates_of("ncic") == {"KEEP1"}
+
+
+def _ncic(tmp_path, lines):
+    path = tmp_path / "ncic1.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_csv_with_patterns_and_expiry(db, tmp_path):
+    path = tmp_path / "local.csv"
+    path.write_text("plate,state,list,description,expires\n"
+                    "7ab 123,ca,local,blue sedan,2099-01-01\n"
+                    "?AB1?3,CA,local,partial from witness,\n")
+    import_file(path, "csv", "local", username="t")
+    entry = HotlistEntry.get(HotlistEntry.plate == "7AB123")
+    assert entry.state == "CA" and entry.expires_at.year == 2099 and not entry.is_pattern
+    assert HotlistEntry.get(HotlistEntry.plate == "?AB1?3").is_pattern
+
+
+def test_csv_bad_header_and_rows_are_rejected(db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("plate,list\nABC,x\n")
+    with pytest.raises(HotlistFormatError, match="line 1: header"):
+        import_file(path, "csv", "local", username="t")
+    path.write_text("plate,state,list,description,expires\nABC,CA,x,y,2000-01-01\n"
+                    "A!C,CA,x,y,\n")
+    with pytest.raises(HotlistFormatError) as err:
+        import_file(path, "csv", "local", username="t")
+    assert "line 2: expires" in str(err.value) and "line 3: plate" in str(err.value)
+
+
+def test_reimport_replaces_the_list_and_refreshes_the_index(db, tmp_path):
+    import_file(clew_file(tmp_path / "a.tbl", [("AAA111", "CA")]), "clew", "svs", username="t")
+    assert match.get_matcher().match(["AAA111"])
+    result = import_file(clew_file(tmp_path / "b.tbl", [("BBB222", "CA")]), "clew", "svs",
+                         username="t")
+    assert result.replaced == 1
+    assert plates_of("svs") == {"BBB222"}
+    assert not match.get_matcher().match(["AAA111"])
+    assert match.get_matcher().match(["BBB222"])[0].kind == "exact"
+
+
+def test_unknown_format_and_missing_file(db, tmp_path):
+    with pytest.raises(HotlistImportError, match="unknown hotlist format"):
+        import_file(tmp_path / "x", "xml", "svs", username="t")
+    with pytest.raises(HotlistImportError, match="no such file"):
+        import_file(tmp_path / "missing.tbl", "clew", "svs", username="t")
+
+
+def test_cli_import_and_match_json(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    path = clew_file(tmp_path / "svs.tbl", [("ABC123", "CA"), ("A8C123", "CA")])
+    assert main(["--data", data, "hotlist", "import", str(path), "--format", "clew",
+                 "--list", "svs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] == 2
+    assert main(["--data", data, "hotlist", "match", "ABC123", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["plate"] == "ABC123"
+    assert out["hits"][0] == {"list": "svs", "entry": "ABC123", "kind": "exact", "quality": 1.0}
+    assert out["hits"][1]["entry"] == "A8C123" and out["hits"][1]["kind"] == "fuzzy"
+    assert main(["--data", data, "hotlist", "match", "QQQ777", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"plate": "QQQ777", "hits": []}
+
+
+def test_cli_rejection_exits_1_with_message(tmp_path, capsys):
+    path = clew_file(tmp_path / "svs.tbl", [("ABC123", "CA")], count=9)
+    assert main(["--data", str(tmp_path / "data"), "hotlist", "import", str(path),
+                 "--format", "clew", "--list", "svs"]) == 1
+    assert "previous list stays active" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+"""Retention: day 365 kept, day 366 purged unless held; the car's cache of delivered reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from _store_helpers import new_read
+
+from gateway.config import StoreConfig
+from gateway.store import holds, retention
+from gateway.store.images import ImageStore
+from gateway.store.models import AccessRecord, EvidenceHold, Read
+from gateway.store.reads import save_read
+from tools.cli.main import main
+
+NOW = dt.datetime(2026, 11, 28, 12, 0)
+STORE = StoreConfig(retention_days=365, image_cache_days=7, min_free_mb=10)
+
+
+@pytest.fixture
+def images(datadir):
+    return ImageStore(datadir.images)
+
+
+def seen_on_day(day: int, hour: int = 23) -> dt.datetime:
+    """A time on day `day` counted from the read's own day (day 1) to NOW's day."""
+    return dt.datetime.combine(NOW.date() - dt.timedelta(days=day - 1), dt.time(hour, 59))
+
+
+def store(images, plate, day, hour=23):
+    return save_read(new_read(plate, seen_at=seen_on_day(day, hour)), images, match=False)
+
+
+def test_day_365_is_kept_and_day_366_purged(db, images):
+    kept = store(images, "KEEP365", 365, hour=0)
+    gone = store(images, "GONE366", 366, hour=23)
+    result = retention.run(images, STORE, now=NOW)
+    assert result.purged_reads == 1 and result.purged_undelivered == 1
+    assert Read.get_or_none(Read.id == gone.id) is None
+    assert not images.exists(gone.crop_sha256) and not images.exists(gone.context_sha256)
+    assert Read.get_or_none(Read.id == kept.id) is not None and images.exists(kept.crop_sha256)
+    purge = AccessRecord.get(AccessRecord.action == "retention.purge")
+    assert "purged 1" in purge.detail
+
+
+def test_a_hold_keeps_a_read_past_day_366_until_lifted(db, images):
+    held = store(images, "HELD400", 400)
+    holds.place([held.id], "24-0117", "sgt1", reason="evidence in homicide")
+    result = retention.run(images, STORE, now=NOW)
+    assert result.purged_reads == 0 and result.held_past_retention == 1
+    assert Read.get_or_none(Read.id == held.id) is not None and images.exists(held.crop_sha256)
+    assert holds.lift("24-0117", "sgt1", reason="case closed") == 1
+    assert retention.run(images, STORE, now=NOW).purged_reads == 1
+    assert Read.get_or_none(Read.id == held.id) is None
+    actions = [r.action for r in AccessRecord.select().order_by(AccessRecord.id)]
+    assert actions.index("hold.place") < actions.index("hold.lift")
+
+
+def test_records_request_hold(db, images):
+    read = store(images, "REQ999", 500)
+    holds.place([read.id], "PRA-2026-3", "clerk", kind="records_request")
+    assert retention.run(images, STORE, now=NOW).purged_reads == 0
+    assert EvidenceHold.get().kind == "records_request"
+
+
+def test_hold_needs_a_case_and_existing_reads(db, images):
+    with pytest.raises(holds.HoldError, match="case number"):
+        holds.place([1], " ", "sgt1")
+    with pytest.raises(holds.HoldError, match="no stored read with id 42"):
+        holds.place([42], "C-1", "sgt1")
+
+
+def test_delivered_reads_leave_the_car_after_the_cache(db, images):
+    fresh = store(images, "FRESH1", 3)
+    old = store(images, "OLD1", 10)
+    undelivered = store(images, "UNSENT1", 30)
+    shared_context = save_read(new_read("OLD1", seen_at=seen_on_day(2)), images, match=False)
+    for read, days_ago in ((fresh, 2), (old, 9)):
+        Read.update(upload_state="done", uploaded_at=NOW - dt.timedelta(days=days_ago),
+                    images_uploaded_at=NOW - dt.timedelta(days=days_ago)).where(
+            Read.id == read.id).execute()
+    result = retention.run(images, STORE, now=NOW)
+    assert result.cache_removed_reads == 1
+    assert Read.get_or_none(Read.id == old.id) is None
+    assert Read.get_or_none(Read.id == fresh.id) is not None
+    assert Read.get_or_none(Read.id == undelivered.id) is not None
+    # An image another read still uses stays.
+    assert images.exists(shared_context.context_sha256)
+
+
+def test_cli_retention_run(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["--data", data, "retention", "run", "--now", "2026-11-28T12:00:00Z",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["purged_reads"] == 0 and out["free_mb"] > 0

@@ -1,0 +1,79 @@
+"""Evidence export: images, JSON record, SHA-256 manifest, chain-of-custody sheet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from _store_helpers import clew_file, new_read
+
+from gateway.hotlist.importer import import_file
+from gateway.store import evidence
+from gateway.store.images import ImageStore
+from gateway.store.models import AccessRecord
+from gateway.store.reads import save_read
+from tools.cli.main import main
+
+
+def test_export_writes_a_verifiable_folder(db, datadir, tmp_path):
+    images = ImageStore(datadir.images)
+    import_file(clew_file(tmp_path / "svs.tbl", [("ABC123", "CA")]), "clew", "svs", username="t")
+    a = save_read(new_read("ABC123"), images)
+    b = save_read(new_read("XYZ789"), images)
+    out = tmp_path / "usb" / "case-24-0117"
+    summary = evidence.export([a.id, b.id], out, images, username="det1",
+                              case_number="24-0117", purpose="homicide investigation",
+                              agency="SLPD", terminal="car-1")
+    assert summary["reads"] == 2 and not summary["missing_images"]
+    record = json.loads((out / "reads.json").read_text())
+    assert record["case_number"] == "24-0117" and record["exported_by"] == "det1"
+    first = next(r for r in record["reads"] if r["plate"] == "ABC123")
+    assert first["alerts"][0]["list"] == "svs" and first["alerts"][0]["history"][0]["step"] == "new"
+    assert (out / first["crop_image"]).read_bytes() == b"crop-ABC123"
+    manifest = (out / "MANIFEST.sha256").read_text().splitlines()
+    listed = {line.split("  ", 1)[1]: line.split("  ", 1)[0] for line in manifest}
+    assert {"reads.json", "CHAIN_OF_CUSTODY.txt"} <= set(listed)
+    assert len([p for p in listed if p.startswith("images/")]) == 4
+    for name, digest in listed.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    custody = (out / "CHAIN_OF_CUSTODY.txt").read_text()
+    assert "24-0117" in custody and "det1" in custody and "Received by" in custody
+    rec = AccessRecord.get(AccessRecord.action == "evidence.export")
+    assert rec.case_number == "24-0117" and summary["manifest_sha256"] in rec.detail
+
+
+def test_export_refuses_a_used_folder_and_unknown_reads(db, datadir, tmp_path):
+    images = ImageStore(datadir.images)
+    read = save_read(new_read("ABC123"), images)
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "x").write_text("x")
+    with pytest.raises(evidence.ExportError, match="not empty"):
+        evidence.export([read.id], used, images, username="d", case_number="c", purpose="p")
+    with pytest.raises(evidence.ExportError, match="no stored read with id 77"):
+        evidence.export([77], tmp_path / "new", images, username="d", case_number="c", purpose="p")
+    with pytest.raises(evidence.ExportError, match="case number and a purpose"):
+        evidence.export([read.id], tmp_path / "new", images, username="d", case_number="",
+                        purpose="p")
+
+
+def test_cli_hold_and_export_by_plate(tmp_path, capsys):
+    data = tmp_path / "data"
+    from gateway.datadir import DataDir
+    from gateway.store.db import open_database
+
+    dd = DataDir(data).ensure()
+    open_database(dd.database)
+    read = save_read(new_read("7ABC123"), ImageStore(dd.images), match=False)
+    assert main(["--data", str(data), "evidence", "hold", "--reads", str(read.id),
+                 "--case", "C-9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["case_number"] == "C-9"
+    out = tmp_path / "export"
+    assert main(["--data", str(data), "evidence", "export", "--plate", "7AB*", "--case", "C-9",
+                 "--purpose", "court", "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reads"] == 1
+    assert (out / "MANIFEST.sha256").exists()
+    assert main(["--data", str(data), "evidence", "export", "--case", "C-9", "--purpose", "x",
+                 "--out", str(tmp_path / "e2")]) == 1
+    assert "either --reads" in capsys.readouterr().err

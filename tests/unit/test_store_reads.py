@@ -1,0 +1,150 @@
+"""Storing reads: images by hash, durable row, alerts, then events; search; full disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+
+import pytest
+from _store_helpers import clew_file, new_read
+
+from gateway.events import bus
+from gateway.hotlist.importer import import_file
+from gateway.store import diskspace
+from gateway.store.images import ImageStore, ImageStoreError
+from gateway.store.models import Alert, AlertEvent, Read, Setting
+from gateway.store.reads import ReadError, save_read, search_reads
+
+
+@pytest.fixture
+def images(datadir):
+    return ImageStore(datadir.images)
+
+
+def drain(sub):
+    events = []
+    while (event := sub.get(timeout=0.05)) is not None:
+        events.append(event)
+    return events
+
+
+def test_image_store_is_content_addressed(images):
+    sha = images.put(b"jpeg bytes")
+    assert sha == hashlib.sha256(b"jpeg bytes").hexdigest()
+    assert images.path(sha) == images.root / sha[:2] / f"{sha}.jpg"
+    assert images.read(sha) == b"jpeg bytes" and images.exists(sha)
+    assert images.put(b"jpeg bytes") == sha
+    assert images.delete(sha) and not images.exists(sha)
+    with pytest.raises(ImageStoreError, match="not stored"):
+        images.read(sha)
+    with pytest.raises(ImageStoreError, match="not an image name"):
+        images.path("../../etc/passwd")
+
+
+def test_interrupted_image_write_is_recovered(images):
+    staged = images.stage(b"half way")
+    images.commit([])  # nothing renamed: as if the process died after the flush
+    assert staged.tmp.exists() and not staged.target.exists()
+    torn = images.root / "ab" / (".ab" + "0" * 62 + ".x.tmp")
+    torn.parent.mkdir(parents=True, exist_ok=True)
+    torn.write_bytes(b"torn")
+    assert images.recover() == 1
+    assert images.read(staged.sha) == b"half way" and not torn.exists()
+
+
+def test_save_read_stores_images_row_then_publishes(db, images):
+    sub = bus.subscribe()
+    read = save_read(new_read("ABC123", "A8C123"), images)
+    stored = Read.get_by_id(read.id)
+    assert stored.plate == "ABC123" and stored.upload_state == "pending"
+    assert stored.candidates[1] == {"text": "A8C123", "confidence": 0.5}
+    assert images.read(stored.crop_sha256) == b"crop-ABC123"
+    assert images.read(stored.context_sha256) == b"context-ABC123"
+    events = drain(sub)
+    sub.close()
+    assert [(e.kind, e.data) for e in events] == [("read", {"id": read.id, "uid": read.uid})]
+
+
+def test_alerts_are_raised_in_priority_order_and_covert_ones_not_published(db, images, tmp_path):
+    import_file(clew_file(tmp_path / "a.tbl", [("ABC123", "CA")]), "clew", "svs", username="t",
+                priority=5)
+    import_file(clew_file(tmp_path / "b.tbl", [("ABC123", "CA")]), "clew", "sfr", username="t",
+                priority=1)
+    import_file(clew_file(tmp_path / "c.tbl", [("ABC123", "CA")]), "clew", "task", username="t",
+                covert=True)
+    sub = bus.subscribe()
+    read = save_read(new_read("ABC123"), images)
+    events = drain(sub)
+    sub.close()
+    assert [e.kind for e in events] == ["read", "alert", "alert"]
+    published = [Alert.get_by_id(e.data["id"]) for e in events[1:]]
+    assert [a.list_name for a in published] == ["sfr", "svs"]
+    assert all(e.data["covert"] is False and e.data["read_id"] == read.id for e in events[1:])
+    covert = Alert.get(Alert.list_name == "task")
+    assert covert.covert and covert.read_id == read.id
+    assert AlertEvent.get(AlertEvent.alert == covert).step == "new"
+
+
+def test_concurrent_saves_all_land(db, images):
+    def worker(n):
+        for i in range(10):
+            save_read(new_read(f"T{n}X{i:03d}"), images)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Read.select().count() == 40
+    assert all(images.exists(r.crop_sha256) for r in Read.select())
+
+
+def test_search_by_plate_candidate_wildcard_time_and_area(db, images):
+    a = save_read(new_read("7ABC123", "7A8C123", seen_at=dt.datetime(2026, 1, 1)), images)
+    b = save_read(new_read("7ABX999", seen_at=dt.datetime(2026, 2, 1)), images)
+    assert [r.id for r in search_reads("7abc123")] == [a.id]
+    assert [r.id for r in search_reads("7A8C123")] == [a.id]
+    assert [r.id for r in search_reads("7AB*")] == [b.id, a.id]
+    assert [r.id for r in search_reads("7AB*", since=dt.datetime(2026, 1, 15))] == [b.id]
+    assert search_reads("7AB*", bbox=(0, 0, 1, 1)) == []
+    assert len(search_reads("", bbox=(37, -123, 38, -122))) == 2
+    with pytest.raises(ReadError, match="at least one plate character"):
+        search_reads("**")
+
+
+def test_full_disk_prunes_delivered_images_only_and_warns(db, images):
+    sub = bus.subscribe()
+    delivered = save_read(new_read("DONE111"), images)
+    pending = save_read(new_read("WAIT222"), images)
+    Read.update(upload_state="done").where(Read.id == delivered.id).execute()
+    # Ask for more free space than any disk has: everything prunable goes, then a warning.
+    result = diskspace.ensure_free(images, min_free_mb=10**12)
+    assert result["pruned_reads"] == 1
+    assert not images.exists(delivered.crop_sha256)
+    assert Read.get_by_id(delivered.id).images_pruned_at is not None
+    assert images.exists(pending.crop_sha256) and images.exists(pending.context_sha256)
+    assert "nearly full" in result["warning"]["message"]
+    assert Setting.get(Setting.key == diskspace.WARNING_KEY).value == result["warning"]
+    assert any(e.kind == "warning" and e.data["source"] == "disk" for e in drain(sub))
+    sub.close()
+    diskspace.ensure_free(images, min_free_mb=1)
+    assert diskspace.current_warning() is None
+
+
+def test_cli_search_requires_purpose_and_case_and_is_recorded(tmp_path, capsys):
+    import json
+
+    from gateway.store.models import AccessRecord
+    from tools.cli.main import main
+
+    data = str(tmp_path / "data")
+    with pytest.raises(SystemExit):
+        main(["--data", data, "reads", "search", "7AB*"])
+    assert "--purpose" in capsys.readouterr().err
+    assert main(["--data", data, "reads", "search", "7AB*", "--purpose", "robbery follow-up",
+                 "--case", "24-0117", "--user", "det1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"reads": []}
+    rec = AccessRecord.get(AccessRecord.action == "reads.search")
+    assert (rec.username, rec.query, rec.purpose, rec.case_number) == (
+        "det1", "7AB*", "robbery follow-up", "24-0117")

@@ -1,0 +1,216 @@
+"""The officer's screens on a real store: live stream, alert workflow, search, hotlists,
+devices and administration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from _web_helpers import make_app, make_user, post, sign_in
+
+from gateway.hotlist import match
+from gateway.hotlist.wanted import add_wanted
+from gateway.store.images import ImageStore
+from gateway.store.models import AccessRecord, Alert, AlertEvent, HotlistList, User
+from gateway.store.reads import NewRead, save_read
+
+
+@pytest.fixture
+def app(db, datadir):
+    match.reset()
+    return make_app(datadir, STREAM_MAX_S=1.5)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def images(datadir):
+    return ImageStore(datadir.images)
+
+
+def now():
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def wanted(plate, **kw):
+    return add_wanted(plate, reason=kw.pop("reason", "stolen"), case_number=kw.pop("case", "C-9"),
+                      expires_at=now() + dt.timedelta(days=1), username="dispatch", **kw)[0]
+
+
+def read(images, plate, **kw):
+    return save_read(NewRead(plate=plate, confidence=0.9, seen_at=kw.pop("seen_at", now()),
+                             board_id="sim-1", crop_jpeg=b"\xff\xd8crop" + plate.encode(), **kw), images)
+
+
+def test_stream_pushes_read_and_alert_events(client, images):
+    sign_in(client, make_user())
+    wanted("7ABC123")
+    response = client.get("/live/stream", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    stored = read(images, "7ABC123")
+    body = b"".join(response.response).decode()
+    assert f'event: read\ndata: {{"id": {stored.id}}}' in body
+    alert = Alert.get(Alert.read == stored)
+    assert f'"id": {alert.id}, "read_id": {stored.id}, "priority": 1' in body
+
+
+def test_stream_replays_what_was_missed_after_reconnect(client, images):
+    sign_in(client, make_user())
+    first = read(images, "1AAA111")
+    second = read(images, "2BBB222")
+    response = client.get("/live/stream", headers={"Last-Event-ID": f"{first.id}.0"})
+    body = response.get_data(as_text=True)
+    assert f'"id": {second.id}' in body and f'"id": {first.id}}}' not in body
+
+
+def test_live_page_and_fragments_show_reads_and_images(client, images):
+    sign_in(client, make_user())
+    stored = read(images, "5QRS321")
+    assert "5QRS321" in client.get("/live").get_data(as_text=True)
+    assert "5QRS321" in client.get(f"/live/reads/{stored.id}").get_data(as_text=True)
+    image = client.get(f"/images/{stored.crop_sha256}.jpg")
+    assert image.status_code == 200 and image.data.startswith(b"\xff\xd8crop")
+    assert client.get("/images/" + "0" * 64 + ".jpg").status_code == 404
+
+
+def test_alert_workflow_enforcement_only_after_verification(client, images):
+    user = make_user()
+    sign_in(client, user)
+    wanted("7ABC123")
+    alert = Alert.get(Alert.read == read(images, "7ABC123"))
+    banner = client.get(f"/alerts/{alert.id}/banner").get_data(as_text=True)
+    assert "7ABC123" in banner and "prio-1" in banner
+    # Enforcement first: refused by policy 462.3(f), nothing recorded as done.
+    response = post(client, f"/alerts/{alert.id}/enforcement", {"taken": "yes"})
+    assert response.status_code == 302
+    page = client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert "462.3(f)" in page
+    assert not AlertEvent.select().where(AlertEvent.step == "enforcement").exists()
+    post(client, f"/alerts/{alert.id}/acknowledge")
+    post(client, f"/alerts/{alert.id}/verify", {"outcome": "confirmed", "note": "CLETS ok"})
+    post(client, f"/alerts/{alert.id}/enforcement", {"taken": "no"})
+    steps = [(e.step, e.outcome, e.username) for e in
+             AlertEvent.select().where(AlertEvent.alert == alert).order_by(AlertEvent.id)]
+    assert steps == [("new", "", "system"), ("acknowledged", "", "officer1"),
+                     ("verified", "confirmed", "officer1"), ("enforcement", "not_taken", "officer1")]
+
+
+def test_verification_needs_clets_authorisation(client, images):
+    sign_in(client, make_user(clets=False))
+    wanted("7ABC123")
+    alert = Alert.get(Alert.read == read(images, "7ABC123"))
+    post(client, f"/alerts/{alert.id}/verify", {"outcome": "confirmed"})
+    assert Alert.get_by_id(alert.id).status == "new"
+    assert "not authorised for CLETS" in client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+
+
+def test_clets_details_hidden_without_clets(client, images):
+    entry = wanted("9CLT999", description="BLUE HONDA CIVIC")
+    HotlistList.update(from_clets=True).where(HotlistList.id == entry.hotlist_id).execute()
+    alert = Alert.get(Alert.read == read(images, "9CLT999"))
+    sign_in(client, make_user("plain", clets=False))
+    page = client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert "BLUE HONDA" not in page and "clets-restricted" in page
+    client2 = client.application.test_client()
+    sign_in(client2, make_user("cleared", clets=True))
+    assert "BLUE HONDA" in client2.get(f"/alerts/{alert.id}").get_data(as_text=True)
+
+
+def test_covert_alerts_hidden_from_officers(client, images):
+    entry = wanted("6COV666")
+    HotlistList.update(covert=True).where(HotlistList.id == entry.hotlist_id).execute()
+    match.refresh()
+    alert = Alert.get(Alert.read == read(images, "6COV666"))
+    assert alert.covert
+    sign_in(client, make_user())
+    assert client.get(f"/alerts/{alert.id}").status_code == 404
+    client2 = client.application.test_client()
+    sign_in(client2, make_user("sgt", role="supervisor"))
+    assert client2.get(f"/alerts/{alert.id}").status_code == 200
+
+
+def test_search_requires_purpose_and_case_and_is_recorded(client, images):
+    sign_in(client, make_user())
+    stored = read(images, "4SRC777")
+    response = post(client, "/search", {"plate": "4SRC*"}, token_from="/search")
+    assert response.status_code == 400 and "4SRC777" not in response.get_data(as_text=True)
+    assert client.get(f"/search/reads/{stored.id}").status_code == 302  # no purpose yet
+    response = post(client, "/search", {"plate": "4SRC*", "purpose": "burglary", "case_number": "24-7"},
+                    token_from="/search")
+    assert "4SRC777" in response.get_data(as_text=True)
+    assert "4SRC777" in client.get(f"/search/reads/{stored.id}").get_data(as_text=True)
+    rows = {(r.action, r.purpose, r.case_number) for r in AccessRecord.select()}
+    assert ("search", "burglary", "24-7") in rows and ("read_viewed", "burglary", "24-7") in rows
+
+
+def test_search_bad_input_explained(client):
+    sign_in(client, make_user())
+    response = post(client, "/search", {"purpose": "p", "case_number": "c", "area": "1,2,3"},
+                    token_from="/search")
+    assert response.status_code == 400 and "area" in response.get_data(as_text=True)
+
+
+def test_new_wanted_partial_plate_shows_past_reads(client, images):
+    sign_in(client, make_user())
+    past = read(images, "8XYZ789", seen_at=now() - dt.timedelta(days=3))
+    read(images, "1NOPE11")
+    response = post(client, "/hotlists/wanted", {"plate": "8XY*", "reason": "shooting", "case_number": "24-9",
+                                                 "days": "7"}, token_from="/hotlists/wanted")
+    page = response.get_data(as_text=True)
+    assert f'data-read-id="{past.id}"' in page and "1NOPE11" not in page
+    assert "1 stored read match" in page
+    lists = client.get("/hotlists").get_data(as_text=True)
+    assert "wanted" in lists
+    response = post(client, "/hotlists/wanted", {"plate": "8XY*", "reason": "", "case_number": "x",
+                                                 "days": "7"}, token_from="/hotlists/wanted")
+    assert response.status_code == 400
+
+
+def test_devices_page_without_link_or_upload(client):
+    sign_in(client, make_user("tech", role="technician"))
+    page = client.get("/devices").get_data(as_text=True)
+    assert "link is not running" in page and "Upload not running" in page and "MB of" in page
+    assert client.get("/devices/sim-1/frame.jpg").status_code == 404
+
+
+def test_admin_creates_user_unlocks_and_reads_access_record(client):
+    admin = make_user("boss", role="administrator")
+    sign_in(client, admin)
+    response = post(client, "/admin/users/new", {"username": "newbie", "password": "a long new password",
+                                                 "role": "officer", "trained_until": "2030-01-01"},
+                    token_from="/admin/users/new")
+    assert "otpauth://totp/" in response.get_data(as_text=True)
+    newbie = User.get(User.username == "newbie")
+    User.update(locked=True).where(User.id == newbie.id).execute()
+    post(client, f"/admin/users/{newbie.id}/unlock", token_from=f"/admin/users/{newbie.id}")
+    assert not User.get_by_id(newbie.id).locked
+    page = client.get("/admin/audit?action=account_unlocked&verify=1").get_data(as_text=True)
+    assert re.search(r'data-action="account_unlocked"', page) and "Hash chain intact" in page
+    assert AccessRecord.select().where(AccessRecord.action == "audit.viewed").exists()
+
+
+def test_auditor_sees_only_the_access_record(client):
+    sign_in(client, make_user("aud", role="auditor"))
+    assert client.get("/admin/audit").status_code == 200
+    for path in ("/live", "/search", "/hotlists", "/admin/users", "/alerts"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_devices_page_with_the_real_link_manager_and_registered_board(db, datadir):
+    import queue
+
+    from gateway.config import LinkConfig
+    from gateway.link.manager import LinkManager
+    from gateway.store.models import Device
+
+    Device.create(board_id="cam-7", board_type="openmv", name="front left", key_hex="00" * 32)
+    link = LinkManager(LinkConfig(discover=False), queue.Queue(4))
+    client = make_app(datadir, services={"link": link}).test_client()
+    sign_in(client, make_user("tech", role="technician"))
+    page = client.get("/devices").get_data(as_text=True)
+    assert "cam-7" in page and "front left" in page and "not connected" in page
+    assert "link is not running" not in page

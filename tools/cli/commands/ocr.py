@@ -1,0 +1,54 @@
+"""`alpr ocr [--json] IMAGE...`: read the plate in each photo (one plate, tight or with a margin).
+
+With --json, one object per image and line:
+{"file": ..., "text": ..., "confidence": ..., "candidates": [{"text": ..., "confidence": ...}, ...]}
+A file that cannot be read is reported on stderr and skipped; the exit
+status is then 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from tools.cli import common
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ocr", help="read the plate text in plate photos")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="plate photos (JPEG, PNG, ...)")
+    p.add_argument("--model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
+    p.add_argument("--backend", default="tflite", help="OCR backend name (default tflite)")
+    p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    common.add_json(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import cv2
+
+    from gateway.recognition import ocr
+
+    options = {"threads": args.threads}
+    if args.model:
+        options["model_path"] = args.model
+    backend = ocr.create(args.backend, **options)
+    failed = 0
+    for path in args.images:
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            print(f"alpr: cannot read {path} as an image (missing, or not JPEG/PNG/BMP)", file=sys.stderr)
+            failed += 1
+            continue
+        result = backend.read(image)
+        obj = {
+            "file": path,
+            "text": result.text,
+            "confidence": round(float(result.confidence), 4),
+            "candidates": [{"text": c.text, "confidence": round(float(c.confidence), 4)} for c in result.candidates],
+        }
+        others = ", ".join(f"{c.text} {c.confidence:.2f}" for c in result.candidates[1:5])
+        common.emit(obj, args.json, f"{path}: {result.text or '-'} ({result.confidence:.2f})  others: {others}")
+    return 1 if failed else 0

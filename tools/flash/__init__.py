@@ -1,0 +1,1 @@
+"""Putting MicroPython, the firmware and a board's config on a camera board."""

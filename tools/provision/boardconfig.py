@@ -1,0 +1,112 @@
+"""The board's config.json: what `alpr provision new` writes and `alpr flash` copies.
+
+It holds the board's key, so it is written with owner-only permissions into
+`<data>/keys/boards/<board_id>/config.json` and deleted when the board is revoked. Values are
+checked with the firmware's own validator (firmware/config.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from gateway.errors import AlprError
+from tools.provision.firmware_config import module as firmware_config
+
+# Sensible starting values per board type; a technician changes the rest with
+# `alpr console` (config set), which validates on the board too.
+TYPE_DEFAULTS = {
+    "openmv": {"camera": "openmv", "transport": "usb", "trigger": "gpio",
+               "trigger_active_high": False},
+    "esp32s3": {"camera": "esp32", "transport": "usb", "trigger": "gpio",
+                "trigger_active_high": False},
+    "sim": {"camera": "sim", "transport": "pty", "trigger": "sim"},
+}
+PINMAP_ON_BOARD = "pinmap.json"
+
+
+class BoardConfigError(AlprError):
+    """A board config or pin map that the firmware would not accept."""
+
+
+def load_pinmap(path: Path) -> dict:
+    fw = firmware_config()
+    try:
+        return fw.load_pinmap(str(path))
+    except fw.ConfigError as exc:
+        raise BoardConfigError(f"{exc}; see hardware/pinmaps/ for working examples") from None
+
+
+def build(board_id: str, board_type: str, key_hex: str, pinmap: dict | None = None,
+          overrides: dict | None = None) -> dict:
+    """The config.json content for a board, validated by the firmware's rules."""
+    if board_type not in TYPE_DEFAULTS:
+        raise BoardConfigError(f"board type {board_type!r}: one of {', '.join(TYPE_DEFAULTS)}")
+    raw = {"board_id": board_id, "board_type": board_type, "key_hex": key_hex}
+    raw.update(TYPE_DEFAULTS[board_type])
+    if pinmap is not None:
+        raw["pinmap"] = PINMAP_ON_BOARD
+        trigger = pinmap["pins"].get("trigger")
+        if trigger is not None:
+            raw["trigger_pin"] = str(trigger)
+    raw.update(overrides or {})
+    fw = firmware_config()
+    try:
+        fw.validate(raw)
+    except fw.ConfigError as exc:
+        raise BoardConfigError(f"board config: {exc}") from None
+    # Only the values that differ from the firmware's defaults go to the board,
+    # so a later firmware with better defaults is not pinned to old ones.
+    return {k: v for k, v in raw.items() if fw.DEFAULTS.get(k) != v or k in ("board_id", "board_type", "key_hex")}
+
+
+def board_dir(keys_dir: Path, board_id: str) -> Path:
+    if not board_id or set(board_id) <= {"."} or "/" in board_id or "\\" in board_id:
+        raise BoardConfigError(f"board id {board_id!r} cannot name a folder")
+    return keys_dir / "boards" / board_id
+
+
+def path_for(keys_dir: Path, board_id: str) -> Path:
+    return board_dir(keys_dir, board_id) / "config.json"
+
+
+def pinmap_path_for(keys_dir: Path, board_id: str) -> Path:
+    """The pin map chosen at provisioning, kept next to the config for `alpr flash`."""
+    return board_dir(keys_dir, board_id) / PINMAP_ON_BOARD
+
+
+def write(path: Path, config: dict) -> None:
+    """Write owner-only, write-then-rename, so the key never sits world-readable."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".board-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(config, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BoardConfigError(
+            f"{path} does not exist: provision the board first with "
+            f"`alpr provision new {path.parent.name} --board-type ...`"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise BoardConfigError(f"{path}: not valid JSON at line {exc.lineno}") from None
+    fw = firmware_config()
+    try:
+        fw.validate(data)
+    except fw.ConfigError as exc:
+        raise BoardConfigError(f"{path}: {exc}") from None
+    return data
