@@ -20,8 +20,9 @@ from framepool import FramePool
 from micropython import const
 
 from shared import PROTOCOL_VERSION, cbor, messages
-from shared.framing import FLAG_FROM_GATEWAY, FrameDecoder, FrameEncoder
+from shared.framing import FLAG_FROM_GATEWAY, FrameDecoder, FrameEncoder, seq_newer
 from shared.hmac256 import Hmac
+from shared.session import new_nonce, session_key
 from shared.transfer import Sender
 
 FIRMWARE_VERSION = "0.1.0"
@@ -51,7 +52,12 @@ class Board:
         key = binascii.unhexlify(cfg["key_hex"])
         self.enc = FrameEncoder(key, max(cfg["chunk_bytes"] + messages.CHUNK_HEAD_LEN, _CONTROL_MAX))
         self.dec = FrameDecoder(_CONTROL_MAX)
-        self.mac = Hmac(key)
+        self.key = key
+        self.board_mac = Hmac(key)  # hello and welcome
+        self.mac = None  # the session's, once welcomed
+        self.hello_nonce = b""
+        self.rx_seq = 0
+        self.pending_logs = []
         self.sender = Sender(self.enc, cfg["chunk_bytes"])
         self.pool = FramePool(cfg["frame_slots"], cfg["max_frame_bytes"])
         self.rx = bytearray(512)
@@ -66,6 +72,7 @@ class Board:
         self.service = cfg["service_mode"]
         self.trigger_id = 0
         self.test_pending = False
+        self.in_transfer = False  # from taking a frame until it is counted sent or dropped
         self.xfer = 0
         self.c = {"triggers": 0, "frames": 0, "sent": 0, "drops": 0, "camera_errors": 0,
                   "tx_frames": 0, "retransmits": 0, "write_errors": 0}
@@ -83,32 +90,39 @@ class Board:
             self.c["write_errors"] += 1
 
     def send(self, mtype, msg):
-        self._write(self.enc.encode(mtype, cbor.dumps(msg)))
+        # Without a session the gateway could not verify it: only hellos go out.
+        if self.link_up:
+            self._write(self.enc.encode(mtype, cbor.dumps(msg)))
 
     def log(self, level, text):
-        self.send(messages.LOG, {"level": level, "text": text})
+        if self.link_up:
+            self.send(messages.LOG, {"level": level, "text": text})
+        elif len(self.pending_logs) < 8:
+            self.pending_logs.append((level, text))  # said once the link is up
 
     def hello(self):
-        self.send(messages.HELLO, {
+        self.hello_nonce = new_nonce()
+        msg = cbor.dumps({
             "board_id": self.cfg["board_id"], "board_type": self.cfg["board_type"],
             "firmware": FIRMWARE_VERSION, "protocol": PROTOCOL_VERSION,
             "caps": ["jpeg", "burst", "resume", self.camera.name, self.trigger.name],
-            "boot_id": self.boot_id,
+            "boot_id": self.boot_id, "nonce": self.hello_nonce,
         })
+        self._write(self.enc.encode(messages.HELLO, msg, None, 0, self.board_mac))
 
     def state(self):
         if self.service:
             return "service"
         if not self.link_up:
             return "linkdown"
-        return "sending" if self.sender.active else "ok"
+        return "sending" if self.in_transfer else "ok"
 
     def status(self):
         gc.collect()
         st = {"uptime_ms": time.ticks_diff(time.ticks_ms(), self.started),
               "mem_free": gc.mem_free(), "temp_c": _temperature(),
               "link_errors": self.dec.error_count(), "queued": len(self.pool.waiting),
-              "state": self.state()}
+              "sending": self.in_transfer, "state": self.state()}
         for k in self.c:
             st[k] = self.c[k]
         st["drops"] = self.c["drops"] + self.pool.drops
@@ -120,29 +134,59 @@ class Board:
         if not dec.flags & FLAG_FROM_GATEWAY:
             dec.errors["mac"] += 1  # our own frames echoed back: never act on them
             return
-        if not dec.check_mac(self.mac):
+        mtype = dec.mtype
+        if mtype == messages.WELCOME:
+            self._welcome(dec)
             return
+        if self.mac is None or not dec.check_mac(self.mac):
+            return
+        if not seq_newer(dec.seq, self.rx_seq):
+            dec.errors["replay"] += 1
+            return
+        self.rx_seq = dec.seq
         self.last_rx = time.ticks_ms()
-        if not self.link_up:
-            self.link_up = True
+        self.link_up = True
         try:
             msg = cbor.loads(bytes(dec.payload))
         except cbor.CborError:
             dec.errors["cobs"] += 1
             return
-        mtype = dec.mtype
         if not isinstance(msg, dict):
             return
         if mtype == messages.ACK:
-            self.sender.on_ack(msg.get("xfer"), msg.get("offset", 0))
+            self.sender.on_ack(msg.get("xfer"), msg.get("offset", 0), msg.get("round"))
         elif mtype == messages.NACK:
-            self.sender.on_nack(msg.get("xfer"), msg.get("offset", 0), msg.get("missing") or [])
+            self.sender.on_nack(msg.get("xfer"), msg.get("offset", 0), msg.get("missing") or [],
+                                msg.get("round"))
         elif mtype == messages.HEARTBEAT:
             t = msg.get("time")
             if isinstance(t, (int, float)):
                 self.set_time(t)
         elif mtype == messages.COMMAND:
             self.command(msg)
+
+    def _welcome(self, dec):
+        if not dec.check_mac(self.board_mac):
+            return
+        try:
+            msg = cbor.loads(bytes(dec.payload))
+        except cbor.CborError:
+            return
+        if not isinstance(msg, dict) or msg.get("hello_nonce") != self.hello_nonce:
+            dec.errors["replay"] += 1  # a welcome to an older hello, or a replayed one
+            return
+        skey = session_key(self.key, self.hello_nonce, msg.get("nonce", b""))
+        self.mac = Hmac(skey)
+        self.enc.set_key(skey)
+        self.rx_seq = dec.seq
+        self.last_rx = time.ticks_ms()
+        self.link_up = True
+        t = msg.get("time")
+        if isinstance(t, (int, float)):
+            self.set_time(t)
+        while self.pending_logs:
+            level, text = self.pending_logs.pop(0)
+            self.log(level, text)
 
     def set_time(self, t):
         self.epoch_base = float(t)
@@ -227,6 +271,7 @@ class Board:
             self.exit_code = EXIT_REBOOT
             return {"service": True, "rebooting": True}
         self.service = on
+        self.transport.allow_interrupt(on)
         if not on:
             self.wdt.arm(self.cfg["watchdog_ms"])
         return {"service": on, "watchdog": self.wdt.armed}
@@ -295,7 +340,8 @@ class Board:
                 self.link_up = False
             if not self.link_up:
                 self.hello()
-            self.send(messages.HEARTBEAT, self.status())
+            else:
+                self.send(messages.HEARTBEAT, self.status())
             if self.wdt.armed:
                 self.wdt.feed()
             await asyncio.sleep_ms(self.cfg["heartbeat_ms"])
@@ -333,6 +379,7 @@ class Board:
             if slot < 0:
                 await asyncio.sleep_ms(10)
                 continue
+            self.in_transfer = True
             gc.collect()
             self.xfer = (self.xfer + 1) & 0xFFFF
             meta = self.pool.meta[slot]
@@ -361,6 +408,7 @@ class Board:
                 self.log("warning", "frame " + str(self.xfer) + " undeliverable; dropped")
             s.active = False
             self.pool.release(slot)
+            self.in_transfer = False
 
     async def led_task(self):
         while self.running:
@@ -371,7 +419,8 @@ class Board:
     async def main(self):
         if not self.service:
             self.wdt.arm(self.cfg["watchdog_ms"])
-        self.hello()
+        else:
+            self.transport.allow_interrupt(True)
         tasks = [asyncio.create_task(t) for t in (
             self.rx_task(), self.heartbeat_task(), self.trigger_task(), self.sender_task(),
             self.led_task())]

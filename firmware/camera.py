@@ -73,8 +73,25 @@ class OpenMVCamera(Camera):
         except (AttributeError, OSError, TypeError):
             self.exposure_us = 0
             self.gain_db = 0.0
-        jpeg = img.compress(quality=self._q)
+        # to_jpeg() on current OpenMV firmware, compress() (in place) on older releases
+        to_jpeg = getattr(img, "to_jpeg", None)
+        jpeg = to_jpeg(quality=self._q) if to_jpeg is not None else img.compress(quality=self._q)
         return _copy(buf, jpeg.bytearray())
+
+    def grab_small(self, buf):
+        """A coarse grey frame (len(buf) samples on a 32-wide grid) for frame differencing."""
+        img = self.snapshot()
+        w = img.width()
+        h = img.height()
+        cols = 32
+        rows = len(buf) // cols
+        i = 0
+        for r in range(rows):
+            y = (r * h) // rows
+            for c in range(cols):
+                px = img.get_pixel((c * w) // cols, y)
+                buf[i] = (px[0] + px[1] + px[2]) // 3 if isinstance(px, tuple) else px
+                i += 1
 
 
 class Esp32Camera(Camera):

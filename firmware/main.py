@@ -25,7 +25,7 @@ import status  # noqa: E402
 from board import EXIT_REBOOT, Board, report, run  # noqa: E402
 from camera import CameraError, make_camera  # noqa: E402
 from transport import TransportError, make_transport  # noqa: E402
-from trigger import make_trigger  # noqa: E402
+from trigger import SimTrigger, make_trigger  # noqa: E402
 
 CONFIG_PATH = "config.json"
 
@@ -72,7 +72,12 @@ def boot(argv):
         led.set_state("error")
         report("boot failed: " + str(exc))
         return 3
-    trigger = make_trigger(cfg, camera, pins)
+    try:
+        trigger = make_trigger(cfg, camera, pins)
+    except (ValueError, ImportError, OSError) as exc:
+        # Stay reachable on the link (triggers by command only) so the setting can be fixed.
+        problems.append("trigger: " + str(exc))
+        trigger = SimTrigger(0)
     board = Board(cfg, path, transport, camera, trigger, led, status.Watchdog(), problems)
     result = board.self_test()
     if not result["ok"]:

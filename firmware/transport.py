@@ -5,6 +5,7 @@ The interface every backend implements (framing lives in shared.framing):
     readinto(buf) -> int   read what is waiting into buf, without blocking; 0 if nothing
     write(data)            write all of data (bytes, bytearray or memoryview)
     close()
+    allow_interrupt(on)    service mode: let Ctrl-C through to the REPL (USB only)
 
 make_transport(cfg) picks the backend named by cfg["transport"] ("auto": the
 pty when cfg["pty"] is set, else UART on a board, else USB CDC).
@@ -28,6 +29,9 @@ class Transport:
 
     def close(self):
         pass
+
+    def allow_interrupt(self, on):
+        """Service mode on USB: let Ctrl-C reach the REPL (mpremote, a technician)."""
 
 
 class PtyTransport(Transport):
@@ -122,6 +126,11 @@ class UsbCdcTransport(Transport):
 
     def write(self, data):
         self._out.write(data)
+
+    def allow_interrupt(self, on):
+        import micropython
+
+        micropython.kbd_intr(3 if on else -1)
 
 
 class LoopbackTransport(Transport):

@@ -1,9 +1,10 @@
 """Frames on the wire: header, payload, truncated HMAC, CRC-32, COBS, 0x00.
 
-    raw    = version u8 | type u8 | flags u8 | seq u16 LE | payload | mac[8] | crc32 u32 LE
+    raw    = version u8 | type u8 | flags u8 | seq u32 LE | payload | mac[8] | crc32 u32 LE
     wire   = COBS(raw) 0x00
 
-The MAC is HMAC-SHA256(board key, version..payload) truncated to 8 bytes; the
+The MAC is HMAC-SHA256(key, version..payload) truncated to 8 bytes (the
+board key for hello and welcome, the session key for everything else); the
 CRC-32 covers everything before it, so line noise is caught cheaply before a
 MAC is computed. The encoder and the decoder own preallocated buffers: on the
 board a frame costs no buffer allocation.
@@ -16,7 +17,7 @@ from shared import PROTOCOL_VERSION
 from shared.cobs import decode_into, encode_into, max_encoded_len
 from shared.hmac256 import Hmac, equal
 
-HEADER_LEN = 5
+HEADER_LEN = 7
 MAC_LEN = 8
 CRC_LEN = 4
 OVERHEAD = HEADER_LEN + MAC_LEN + CRC_LEN
@@ -27,7 +28,7 @@ FLAG_FROM_GATEWAY = 0x01  # set on every gateway-to-board frame; stops reflectio
 FLAG_RETRANSMIT = 0x02
 FLAG_LAST = 0x04  # last chunk of a transfer
 
-ERROR_KINDS = ("overlong", "cobs", "short", "crc", "version", "mac")
+ERROR_KINDS = ("overlong", "cobs", "short", "crc", "version", "mac", "replay")
 
 
 class FrameEncoder:
@@ -46,24 +47,30 @@ class FrameEncoder:
         self._dir = FLAG_FROM_GATEWAY if from_gateway else 0
         self.seq = 0
 
-    def encode(self, mtype, head, body=None, flags=0):
-        """Frame `head` (bytes) followed by optional `body` (a buffer) as one message."""
+    def set_key(self, key):
+        self._mac = Hmac(key)
+
+    def encode(self, mtype, head, body=None, flags=0, mac=None):
+        """Frame `head` (bytes) followed by optional `body` (a buffer) as one message.
+
+        `mac` (an Hmac) overrides the encoder's key for this frame (hello, welcome).
+        """
         raw = self._raw
         hlen = len(head)
         blen = len(body) if body is not None else 0
         plen = hlen + blen
         if plen > self.max_payload:
             raise ValueError("payload too long")
-        self.seq = (self.seq + 1) & 0xFFFF
-        struct.pack_into("<BBBH", raw, 0, PROTOCOL_VERSION, mtype, flags | self._dir, self.seq)
+        self.seq = (self.seq + 1) & 0xFFFFFFFF
+        struct.pack_into("<BBBI", raw, 0, PROTOCOL_VERSION, mtype, flags | self._dir, self.seq)
         p = HEADER_LEN
         raw[p:p + hlen] = head
         p += hlen
         if blen:
             raw[p:p + blen] = body
             p += blen
-        mac = self._mac.digest(memoryview(raw)[:p])
-        raw[p:p + MAC_LEN] = mac[:MAC_LEN]
+        digest = (mac or self._mac).digest(memoryview(raw)[:p])
+        raw[p:p + MAC_LEN] = digest[:MAC_LEN]
         p += MAC_LEN
         struct.pack_into("<I", raw, p, binascii.crc32(memoryview(raw)[:p]) & 0xFFFFFFFF)
         p += CRC_LEN
@@ -161,7 +168,7 @@ class FrameDecoder:
         mac_at = body_end - MAC_LEN
         self.mtype = self._raw[1]
         self.flags = self._raw[2]
-        self.seq = self._raw[3] | (self._raw[4] << 8)
+        self.seq = struct.unpack_from("<I", self._raw, 3)[0]
         self.signed = raw[:mac_at]
         self.payload = raw[HEADER_LEN:mac_at]
         self.mac = raw[mac_at:body_end]
@@ -181,3 +188,9 @@ def _find_zero(data, start, end):
         if data[i] == 0:
             return i
     return -1
+
+
+def seq_newer(seq, last):
+    """True if `seq` comes after `last` (u32, wrapping): replays and repeats are not newer."""
+    d = (seq - last) & 0xFFFFFFFF
+    return 0 < d < 0x80000000

@@ -11,13 +11,15 @@ import struct
 HELLO = 1
 HEARTBEAT = 2
 TRIGGER = 3
-FRAME = 4  # metadata opening a transfer; resent as a status poll
+FRAME = 4  # metadata opening a transfer
 CHUNK = 5
 ACK = 6
 NACK = 7
 LOG = 8
 COMMAND = 9
 REPLY = 10
+WELCOME = 11  # gateway to board: opens a session (see shared.session)
+POLL = 12  # board to gateway: end of a transfer round, asks for an ACK or NACK
 
 NAMES = {
     HELLO: "hello",
@@ -30,10 +32,12 @@ NAMES = {
     LOG: "log",
     COMMAND: "command",
     REPLY: "reply",
+    WELCOME: "welcome",
+    POLL: "poll",
 }
 
 REQUIRED = {
-    HELLO: ("board_id", "board_type", "firmware", "protocol", "caps", "boot_id"),
+    HELLO: ("board_id", "board_type", "firmware", "protocol", "caps", "boot_id", "nonce"),
     HEARTBEAT: ("uptime_ms", "mem_free", "temp_c", "triggers", "frames", "sent",
                 "drops", "link_errors", "queued", "state"),
     TRIGGER: ("trigger_id", "time", "source", "strength"),
@@ -44,6 +48,8 @@ REQUIRED = {
     LOG: ("level", "text"),
     COMMAND: ("id", "cmd", "args"),
     REPLY: ("id", "ok", "result"),
+    WELCOME: ("nonce", "hello_nonce", "time"),
+    POLL: ("xfer", "round"),
 }
 
 COMMANDS = ("status", "config_get", "config_set", "trigger_test", "test_frame",

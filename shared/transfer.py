@@ -6,23 +6,25 @@ The board's firmware drives it from asyncio, the link bench synchronously:
     s.start(xfer, meta_cbor, jpeg_view, total)
     while not s.finished():
         wire = s.next_frame()          # a memoryview to write, or None
-        if wire is None: wait for an ack/nack (s.on_ack / s.on_nack)
+        if wire is None: wait for an answer (s.on_ack / s.on_nack),
                          or, after a timeout, s.poll()
     s.succeeded()
 
-The transfer opens with a FRAME message (its metadata); chunks follow, the
-last one of each round flagged LAST, which asks the gateway for an ACK (all
-received) or a NACK listing missing ranges, which are then resent alone. A
-lost answer is recovered by resending FRAME (flagged RETRANSMIT), which the
-gateway answers with the transfer's state. After `max_rounds` unanswered or
-unsuccessful rounds the transfer fails: the caller counts a drop.
+A transfer opens with a FRAME message (its metadata); chunks follow, and
+each round ends with a small POLL (transfer id, round number). The gateway
+answers each poll with an ACK (all received) or a NACK listing the missing
+ranges, which are resent alone in the next round. Answers carry the round
+they answer; stale ones (to an earlier poll) are ignored, except an ACK of
+the whole frame, which is final. A lost chunk costs only its resending and
+one answer; a lost poll or answer costs a timeout and a new poll. After
+`max_rounds` rounds the transfer fails: the caller counts a drop.
 
 The chunk size adapts to the line: halved (down to MIN_CHUNK) when a round
 loses more than a third of its chunks, doubled back (up to the configured
 size) after a transfer that needed no resend.
 """
 
-from shared import messages
+from shared import cbor, messages
 from shared.framing import FLAG_LAST, FLAG_RETRANSMIT
 
 MIN_CHUNK = 256
@@ -33,7 +35,6 @@ class Sender:
         self.encoder = encoder
         self.chunk = chunk
         self.max_chunk = chunk
-        self._round_chunks = 0
         self.max_rounds = max_rounds
         self._head = bytearray(messages.CHUNK_HEAD_LEN)
         self.active = False
@@ -47,16 +48,17 @@ class Sender:
         self.total = 0
         self._ranges = []
         self._need_meta = False
-        self._poll = False
+        self._need_poll = False
+        self._round_chunks = 0
 
     def start(self, xfer, meta, data, total):
         self.xfer = xfer
         self._meta = meta
         self._data = data
         self.total = total
-        self._ranges = [[0, total]]
+        self._ranges = [[0, total]] if total else []
         self._need_meta = True
-        self._poll = False
+        self._need_poll = True
         self.active = True
         self.done = False
         self.failed = False
@@ -71,20 +73,25 @@ class Sender:
         return self.done
 
     def waiting(self):
-        """True when everything of this round is sent and an answer is due."""
-        return self.active and not self._need_meta and not self._ranges
+        """True when the round is sent, poll included, and an answer is due."""
+        return self.active and not self._need_meta and not self._ranges and not self._need_poll
 
     def next_frame(self):
         if not self.active:
             return None
         if self._need_meta:
             self._need_meta = False
-            flags = FLAG_RETRANSMIT if self._poll else 0
-            if self._poll and not self._ranges:
-                flags |= FLAG_LAST
-            return self.encoder.encode(messages.FRAME, self._meta, None, flags)
-        if not self._ranges:
-            return None
+            return self.encoder.encode(messages.FRAME, self._meta, None,
+                                       FLAG_RETRANSMIT if self.rounds else 0)
+        if self._ranges:
+            return self._chunk()
+        if self._need_poll:
+            self._need_poll = False
+            return self.encoder.encode(messages.POLL, cbor.dumps({"xfer": self.xfer,
+                                                                  "round": self.rounds}))
+        return None
+
+    def _chunk(self):
         rng = self._ranges[0]
         off = rng[0]
         end = off + self.chunk
@@ -100,7 +107,7 @@ class Sender:
         messages.pack_chunk_head(self._head, self.xfer, off)
         return self.encoder.encode(messages.CHUNK, self._head, self._data[off:end], flags)
 
-    def on_ack(self, xfer, offset):
+    def on_ack(self, xfer, offset, rnd=None):
         if not self.active or xfer != self.xfer:
             return
         if offset >= self.total:
@@ -109,11 +116,13 @@ class Sender:
             if self.rounds == 0 and self.chunk < self.max_chunk:
                 self.chunk = min(self.max_chunk, self.chunk * 2)
             return
+        if rnd != self.rounds or not self.waiting():
+            return
         # A partial ack: resume from the offset (after a link outage, say).
         self._next_round([[offset, self.total]])
 
-    def on_nack(self, xfer, offset, missing):
-        if not self.active or xfer != self.xfer:
+    def on_nack(self, xfer, offset, missing, rnd=None):
+        if not self.active or xfer != self.xfer or rnd != self.rounds or not self.waiting():
             return
         ranges = []
         for item in missing:
@@ -123,7 +132,8 @@ class Sender:
                 ranges.append([start, end])
         if offset < 0:
             self._need_meta = True  # the gateway never saw the FRAME message
-        if not ranges and offset >= 0:
+            ranges = [[0, self.total]] if self.total else []
+        elif not ranges:
             ranges = [[offset, self.total]]
         lost = 0
         for r in ranges:
@@ -133,18 +143,17 @@ class Sender:
         self._next_round(ranges)
 
     def poll(self):
-        """No answer in time: ask again with the metadata, counting a round."""
+        """No answer in time: poll again, as a new round."""
         if not self.active:
             return
-        self._poll = True
-        self._need_meta = True
+        self._need_poll = True
         self._count_round()
 
     def _next_round(self, ranges):
         for r in ranges:
             self.retransmits += r[1] - r[0]
         self._ranges = ranges
-        self._poll = False
+        self._need_poll = True
         self._round_chunks = 0
         self._count_round()
 

@@ -9,6 +9,7 @@ whatever its outcome, goes to the access record.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import logging
 
 import pyotp
@@ -17,13 +18,14 @@ from gateway.accounts import passwords
 from gateway.accounts.errors import SignInRefused
 from gateway.accounts.users import current_training, get_user, normalise_username
 from gateway.store import audit
-from gateway.store.models import LoginFailure, User, utcnow
+from gateway.store.models import LoginFailure, Setting, User, utcnow
 
 logger = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 IDLE_DISABLE = dt.timedelta(days=90)
+TOTP_LAST_KEY = "accounts.totp_last_step."
 
 CREDENTIALS_MESSAGE = "User name, password or one-time code not accepted."
 LOCKED_MESSAGE = (
@@ -47,12 +49,35 @@ def _refuse(reason: str, message: str, username: str, terminal: str, detail: str
     raise SignInRefused(reason, message)
 
 
-def verify_code(user: User, code: str) -> bool:
+def code_step(user: User, code: str, now: dt.datetime | None = None) -> int | None:
+    """The time step `code` belongs to, or None if it is not a current code."""
     code = (code or "").strip().replace(" ", "")
     if not user.totp_secret or not code.isdigit():
-        return False
+        return None
+    totp = pyotp.TOTP(user.totp_secret)
+    moment = (now or utcnow()).replace(tzinfo=dt.UTC)
+    step = totp.timecode(moment)
     # One step either side: tablet clocks drift, and officers type slowly.
-    return pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
+    for offset in (0, -1, 1):
+        if hmac.compare_digest(totp.generate_otp(step + offset), code):
+            return step + offset
+    return None
+
+
+def verify_code(user: User, code: str) -> bool:
+    return code_step(user, code) is not None
+
+
+def _code_unused(user: User, step: int) -> bool:
+    """RFC 6238 5.2: a code is accepted once; a replayed one (seen over a shoulder) is not."""
+    last = Setting.get_or_none(Setting.key == f"{TOTP_LAST_KEY}{user.id}")
+    return last is None or int(last.value or 0) < step
+
+
+def _mark_code_used(user: User, step: int) -> None:
+    Setting.insert(key=f"{TOTP_LAST_KEY}{user.id}", value=step, updated_at=utcnow()).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: step, Setting.updated_at: utcnow()},
+    ).execute()
 
 
 def _count_failure(user: User, terminal: str, now: dt.datetime) -> None:
@@ -91,11 +116,13 @@ def authenticate(
         if user.locked:
             _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal, "bad password")
         _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, "bad password")
-    if not verify_code(user, code):
+    step = code_step(user, code, now)
+    if step is None or not _code_unused(user, step):
         _count_failure(user, terminal, now)
+        why = "bad one-time code" if step is None else "one-time code already used"
         if user.locked:
-            _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal, "bad code")
-        _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, "bad one-time code")
+            _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal, why)
+        _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, why)
     last_use = user.last_login_at or user.created_at
     if last_use is not None and now - last_use > IDLE_DISABLE:
         user.disabled = True
@@ -104,6 +131,7 @@ def authenticate(
         _refuse("disabled", DISABLED_MESSAGE, name, terminal)
     if current_training(user, now.date()) is None:
         _refuse("untrained", UNTRAINED_MESSAGE, name, terminal)
+    _mark_code_used(user, step)
     LoginFailure.delete().where(LoginFailure.user == user).execute()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)

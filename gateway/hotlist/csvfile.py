@@ -1,7 +1,8 @@
 """Plain CSV: `plate,state,list,description[,expires]` with one header line.
 
 Plates may be partial (`7AB*`, `?AB1?3`). `expires` is an ISO date or
-date-time (UTC); an entry whose expiry has passed is rejected as a mistake.
+date-time (UTC). An entry whose expiry has already passed is left out (and
+counted): a list published a moment before an entry expired is still good.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def parse(path: Path, list_code: str = "") -> tuple[list[Parsed], dict]:
         problems.raise_if_any()
     now = utcnow()
     entries: list[Parsed] = []
+    expired = 0
     reader = csv.reader(io.StringIO("\n".join(lines[1:])))
     for no, row in enumerate(reader, start=2):
         if not row or not any(cell.strip() for cell in row):
@@ -66,11 +68,11 @@ def parse(path: Path, list_code: str = "") -> tuple[list[Parsed], dict]:
                 problems.add(no, f"expires {row[4]!r} is not an ISO date (YYYY-MM-DD)")
                 continue
             if expires <= now:
-                problems.add(no, f"expires {row[4]!r} is already past")
+                expired += 1
                 continue
         entries.append(Parsed(plate, pattern, state, row[2].strip() or list_code,
                               row[3].strip(), None, expires, None))
-    if not entries and not problems.items:
+    if not entries and not expired and not problems.items:
         problems.add(2, "the file holds no entries")
     problems.raise_if_any()
-    return entries, {}
+    return entries, {"expired_skipped": expired}

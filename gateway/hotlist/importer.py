@@ -33,13 +33,12 @@ _COLUMNS = ("hotlist_id", "plate", "is_pattern", "state", "list_code", "descript
             "entered_at", "extra")
 
 
-def _insert_sql(list_id: int, from_clets: bool, username: str, now: str) -> str:
-    # Values the same for every row are written into the statement once instead of
-    # being bound a million times; they are an int, a bool, a timestamp and a
-    # quoted user name.
-    user = "'" + username.replace("'", "''") + "'"
+def _insert_sql(list_id: int, from_clets: bool) -> str:
+    # Values the same for every row are written into the statement once instead
+    # of being bound a million times. Who imported the list and when is kept
+    # once, on the list; entered_by/entered_at are for officers' own entries.
     values = [str(int(list_id)), "?", "?", "?", "?", "?", "''", "''", str(int(from_clets)), "?",
-              "?", user, f"'{now}'", "?"]
+              "?", "''", "NULL", "?"]
     return f"INSERT INTO hotlist_entry ({', '.join(_COLUMNS)}) VALUES ({', '.join(values)})"
 
 
@@ -55,6 +54,7 @@ class ImportResult:
     replaced: int
     sha256: str
     seconds: float
+    expired_skipped: int = 0  # CSV entries whose expiry had already passed
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,7 +81,7 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
     if not path.is_file():
         raise HotlistImportError(f"{path}: no such file")
     try:
-        entries, _meta = PARSERS[fmt](path, list_name)
+        entries, meta = PARSERS[fmt](path, list_name)
     except HotlistFormatError as exc:
         audit.record("hotlist.import", username=username, query=f"{list_name} from {path.name}",
                      outcome="rejected", detail=str(exc)[:2000])
@@ -90,7 +90,7 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
     with database.atomic():
         lst, _ = HotlistList.get_or_create(name=list_name, defaults={"source": fmt})
         replaced = HotlistEntry.delete().where(HotlistEntry.hotlist == lst).execute()
-        _bulk_insert(lst.id, entries, FROM_CLETS[fmt], username)
+        _bulk_insert(lst.id, entries, FROM_CLETS[fmt])
         lst.source = fmt
         lst.from_clets = FROM_CLETS[fmt]
         if priority is not None:
@@ -110,26 +110,23 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
     lists_changed()
     seconds = time.monotonic() - started
     logger.info("hotlist %s: %d entries imported in %.1f s", list_name, len(entries), seconds)
-    return ImportResult(list_name, fmt, len(entries), replaced, sha, round(seconds, 3))
+    return ImportResult(list_name, fmt, len(entries), replaced, sha, round(seconds, 3),
+                        meta.get("expired_skipped", 0))
 
 
-def _bulk_insert(list_id: int, entries: list[Parsed], from_clets: bool, username: str) -> None:
-    now = str(utcnow())
+def _bulk_insert(list_id: int, entries: list[Parsed], from_clets: bool) -> None:
     cursor = database.cursor()
-    # Parsers share one extra dict among records that have the same extra fields.
-    extras: dict[int, str | None] = {id(None): None}
-
-    def extra_json(extra: dict | None) -> str | None:
-        found = extras.get(id(extra), "")
-        if found == "":
-            found = extras[id(extra)] = json.dumps(extra, separators=(",", ":"))
-        return found
-
-    sql = _insert_sql(list_id, from_clets, username, now)
+    # Parsers share one extra dict among records with the same extra fields:
+    # encode each distinct one once, not a million times.
+    encoded: dict[int, str | None] = {id(None): None}
+    for entry in entries:
+        if id(entry[7]) not in encoded:
+            encoded[id(entry[7])] = json.dumps(entry[7], separators=(",", ":"))
+    sql = _insert_sql(list_id, from_clets)
     for start in range(0, len(entries), INSERT_CHUNK):
         cursor.executemany(sql, [
             (plate, pattern, state, code, description, incident,
-             None if expires is None else str(expires), extra_json(extra))
+             None if expires is None else str(expires), encoded[id(extra)])
             for plate, pattern, state, code, description, incident, expires, extra
             in entries[start:start + INSERT_CHUNK]])
 

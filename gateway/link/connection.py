@@ -6,6 +6,11 @@ the `write` callable it was given. It authenticates the board from its hello
 hmac.compare_digest), reassembles frame transfers, answers them, tracks
 statistics, and sends commands. The LinkManager runs one per port; the
 console's BoardSession uses the same class.
+
+Each verified hello opens a session (shared.session): the gateway answers
+with a welcome, and from then on both ends MAC with the session key and
+accept only increasing sequence numbers, so recorded frames cannot be
+replayed.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 import hmac
 import itertools
 import logging
+import os
 import struct
 import threading
 import time
@@ -24,13 +30,14 @@ from gateway.link.reassembly import Reassembler
 from shared import cbor, messages
 from shared.framing import (
     FLAG_FROM_GATEWAY,
-    FLAG_LAST,
     FLAG_RETRANSMIT,
     MAC_LEN,
     FrameDecoder,
     FrameEncoder,
+    seq_newer,
 )
 from shared.hmac256 import Hmac
+from shared.session import NONCE_LEN, session_key
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +70,9 @@ class BoardConnection:
         self._reply_cond = threading.Condition()
         self.board_id: str | None = None
         self.hello: dict = {}
-        self._hmac: Hmac | None = None
+        self._hmac: Hmac | None = None  # the session's
         self._encoder: FrameEncoder | None = None
+        self._rx_seq = 0
         self.opened_at = time.time()
         self.last_heartbeat: dict = {}
         self.last_heartbeat_at: float | None = None
@@ -96,6 +104,10 @@ class BoardConnection:
             return
         if not self._mac_ok(self._hmac, dec):
             return
+        if not seq_newer(dec.seq, self._rx_seq):
+            dec.errors["replay"] += 1
+            return
+        self._rx_seq = dec.seq
         self.last_rx_at = time.time()
         self.counters["messages"] += 1
         if mtype == messages.CHUNK:
@@ -114,8 +126,9 @@ class BoardConnection:
                                             "link_errors": self.error_count()})
             self._event("heartbeat")
         elif mtype == messages.FRAME:
-            answer = self._reasm.on_meta(msg, bool(dec.flags & FLAG_RETRANSMIT))
-            self._answer(answer)
+            self._answer(self._reasm.on_meta(msg))
+        elif mtype == messages.POLL:
+            self._answer(self._reasm.on_poll(msg["xfer"], msg["round"]))
         elif mtype == messages.TRIGGER:
             self.counters["triggers"] += 1
             self.last_trigger = msg
@@ -160,19 +173,34 @@ class BoardConnection:
             logger.warning("port %s: hello from %r with a bad MAC: wrong key or forged board",
                            self.port, board_id)
             return
+        hello_nonce = msg["nonce"]
+        if not isinstance(hello_nonce, bytes) or len(hello_nonce) != NONCE_LEN:
+            self.errors["malformed"] += 1
+            return
         rebooted = msg.get("boot_id") != self.hello.get("boot_id")
+        nonce = os.urandom(NONCE_LEN)
+        welcome = cbor.dumps({"nonce": nonce, "hello_nonce": hello_nonce, "time": time.time()})
+        skey = session_key(key, hello_nonce, nonce)
         with self._lock:
+            if self._encoder is None:
+                self._encoder = FrameEncoder(key, from_gateway=True)
+            wire = bytes(self._encoder.encode(messages.WELCOME, welcome, mac=mac))
+            self._encoder.set_key(skey)
             self.board_id = board_id
             self.hello = msg
-            self._hmac = mac
-            self._encoder = FrameEncoder(key, from_gateway=True)
+            self._hmac = Hmac(skey)
+            self._rx_seq = dec.seq
+            try:
+                self._write(wire)
+            except OSError:
+                self.errors["write"] += 1
         self.counters["hellos"] += 1
         self.last_rx_at = time.time()
         if rebooted:
             self._reasm.reset()
-        logger.info("port %s: board %s (%s, firmware %s) connected", self.port, board_id,
-                    msg.get("board_type"), msg.get("firmware"))
-        self.command_nowait("time_sync", {"time": time.time()})
+        logger.log(logging.INFO if rebooted else logging.DEBUG,
+                   "port %s: board %s (%s, firmware %s) connected", self.port, board_id,
+                   msg.get("board_type"), msg.get("firmware"))
         self._event("hello")
 
     def _on_chunk(self, dec: FrameDecoder) -> None:
@@ -185,7 +213,7 @@ class BoardConnection:
         if dec.flags & FLAG_RETRANSMIT:
             self.counters["chunks_resent"] += 1
         data = bytes(dec.payload[messages.CHUNK_HEAD_LEN:])
-        answer, done = self._reasm.on_chunk(xfer, offset, data, bool(dec.flags & FLAG_LAST))
+        answer, done = self._reasm.on_chunk(xfer, offset, data)
         self._answer(answer)
         if done is not None:
             self._deliver(done)
@@ -222,17 +250,18 @@ class BoardConnection:
     # --- output ------------------------------------------------------------
 
     def _send(self, mtype: int, msg: dict) -> bool:
+        # One lock around encode and write: frames from two threads never interleave.
         with self._lock:
             if self._encoder is None:
                 return False
             wire = bytes(self._encoder.encode(mtype, cbor.dumps(msg)))
-        try:
-            self._write(wire)
-            return True
-        except OSError as exc:
-            self.errors["write"] += 1
-            logger.debug("port %s: write failed: %s", self.port, exc)
-            return False
+            try:
+                self._write(wire)
+                return True
+            except OSError as exc:
+                self.errors["write"] += 1
+                logger.debug("port %s: write failed: %s", self.port, exc)
+                return False
 
     def command_nowait(self, cmd: str, args: dict | None = None) -> int:
         """Send a command; return its id (the reply arrives in wait_reply)."""

@@ -1,8 +1,8 @@
 """Reassembling a board's frame transfers from chunks, out of order and resent.
 
-One Reassembler per board. It answers the board's LAST chunks and polls
-with an ACK or a NACK (missing ranges), and returns each completed JPEG
-exactly once. Memory is bounded: at most `max_open` transfers are held;
+One Reassembler per board. It answers the board's polls with an ACK or a
+NACK (missing ranges), acks a transfer as soon as it completes, and returns
+each completed JPEG exactly once. Memory is bounded: at most `max_open` transfers are held;
 opening another abandons the oldest, which is counted.
 """
 
@@ -81,7 +81,7 @@ class Reassembler:
         self.open.clear()
         self.done.clear()
 
-    def on_meta(self, meta: dict, poll: bool) -> dict | None:
+    def on_meta(self, meta: dict) -> dict | None:
         """A FRAME message; returns the answer to send (ack/nack map) or None."""
         xfer = meta.get("xfer")
         total = meta.get("total")
@@ -104,19 +104,28 @@ class Reassembler:
                 self.counters["abandoned"] += 1
             current = Transfer(xfer, dict(meta), total, bytearray(total))
             self.open[xfer] = current
-        return self._answer(current) if poll else None
+        return None
 
-    def on_chunk(self, xfer: int, offset: int, chunk: bytes, last: bool):
+    def on_poll(self, xfer: int, rnd: int) -> dict:
+        """The end of a round: the transfer's state, as the answer to that round."""
+        if xfer in self.done:
+            answer = {"type": messages.ACK, "xfer": xfer, "offset": self.done[xfer]}
+        elif xfer in self.open:
+            answer = self._answer(self.open[xfer])
+        else:
+            # The FRAME message was lost (or the gateway restarted): ask for it.
+            answer = {"type": messages.NACK, "xfer": xfer, "offset": -1, "missing": []}
+        answer["round"] = rnd
+        return answer
+
+    def on_chunk(self, xfer: int, offset: int, chunk: bytes):
         """Returns (answer or None, completed Transfer or None)."""
         if xfer in self.done:
             self.counters["duplicate_chunks"] += 1
-            return ({"type": messages.ACK, "xfer": xfer, "offset": self.done[xfer]}
-                    if last else None), None
+            return None, None
         current = self.open.get(xfer)
         if current is None:
-            # The FRAME message was lost: ask for it (offset -1) when the round ends.
-            return ({"type": messages.NACK, "xfer": xfer, "offset": -1, "missing": []}
-                    if last else None), None
+            return None, None  # the FRAME message was lost: the poll will ask for it
         if not current.add(offset, chunk):
             self.counters["bad_chunk"] += 1
         finished = None
@@ -128,7 +137,7 @@ class Reassembler:
             self.counters["completed"] += 1
             finished = current
             return {"type": messages.ACK, "xfer": xfer, "offset": current.total}, finished
-        return (self._answer(current) if last else None), None
+        return None, None
 
     def _answer(self, t: Transfer) -> dict:
         if t.complete():

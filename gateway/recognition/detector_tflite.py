@@ -1,10 +1,10 @@
 """The shipped plate detector (models/detector/detector.tflite) on the TFLite runtime.
 
 The frame is letterboxed (scaled to fit, top-left, zero padding) to the
-model's input size; the model predicts a centre heatmap, box size, centre
-offset and the four plate corners per grid cell (models/detector/geometry.py).
-Peaks of the heatmap above `threshold` become detections, overlapping ones
-are merged (non-maximum suppression).
+model's input size; the model predicts, per grid cell, whether it lies on a
+plate, and for cells on a plate the plate's size, centre and four corners
+(models/detector/geometry.py). Each connected region of cells above
+`threshold` is one plate; overlapping results are merged.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def iou(a, b) -> float:
 class TfliteDetector(DetectorBackend):
     name = "tflite"
 
-    def __init__(self, model: Path | str | None = None, threads: int = 1, threshold: float = 0.3,
+    def __init__(self, model: Path | str | None = None, threads: int = 1, threshold: float = 0.4,
                  max_plates: int = 16):
         self.model = Path(model) if model else DEFAULT_MODEL
         self.interp = interpreter(self.model, threads)
@@ -70,28 +70,39 @@ class TfliteDetector(DetectorBackend):
 
 def decode(grid: np.ndarray, scale: float, stride: int, threshold: float, max_plates: int,
            frame_hw: tuple[int, int]) -> list[Detection]:
-    heat = np.ascontiguousarray(grid[..., 0])
-    peaks = (heat >= cv2.dilate(heat, np.ones((3, 3), np.uint8))) & (heat >= threshold)
-    ys, xs = np.nonzero(peaks)
-    order = np.argsort(-heat[ys, xs])[: max_plates * 3]
+    """Plates from the output grid: connected regions of the plate mask, each averaging
+    its cells' predictions of the plate's size, centre and corners (weighted by the mask)."""
+    prob = np.ascontiguousarray(grid[..., 0])
+    binary = (prob >= threshold).astype(np.uint8)
+    n, labels, _stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     fh, fw = frame_hw
-    found: list[Detection] = []
-    for iy, ix in zip(ys[order], xs[order], strict=True):
-        cell = grid[iy, ix]
-        bw, bh = np.exp(np.clip(cell[1:3], -4, 6)) * stride
-        cx, cy = (ix + cell[3]) * stride, (iy + cell[4]) * stride
-        corners = (np.array([cx, cy]) + cell[5:13].reshape(4, 2) * [bw, bh]) / scale
+    candidates = []
+    for k in range(1, n):
+        ys, xs = np.nonzero(labels == k)
+        wts = prob[ys, xs]
+        cells = grid[ys, xs]
+        total = float(wts.sum())
+        lw, lh = (cells[:, 1:3] * wts[:, None]).sum(axis=0) / total
+        bw, bh = float(np.exp(np.clip(lw, -4, 6)) * stride), float(np.exp(np.clip(lh, -4, 6)) * stride)
+        cx = float((((xs + 0.5) * stride + cells[:, 3] * bw) * wts).sum() / total)
+        cy = float((((ys + 0.5) * stride + cells[:, 4] * bh) * wts).sum() / total)
+        rel = (cells[:, 5:13] * wts[:, None]).sum(axis=0) / total
+        corners = (np.array([cx, cy]) + rel.reshape(4, 2) * [bw, bh]) / scale
         cx, cy, bw, bh = cx / scale, cy / scale, bw / scale, bh / scale
         x0, y0 = max(0.0, cx - bw / 2), max(0.0, cy - bh / 2)
         x1, y1 = min(float(fw), cx + bw / 2), min(float(fh), cy + bh / 2)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         box = (int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0)))
-        if any(iou(box, d.box) > 0.3 for d in found):
-            continue
         corners[:, 0] = np.clip(corners[:, 0], 0, fw - 1)
         corners[:, 1] = np.clip(corners[:, 1], 0, fh - 1)
-        found.append(Detection(box, float(heat[iy, ix]), corners.astype(np.float32)))
+        candidates.append(Detection(box, float(wts.max()), corners.astype(np.float32)))
+    found: list[Detection] = []
+    for det in sorted(candidates, key=lambda d: -d.score):
+        # One plate split into two regions gives two nearly equal boxes: keep the better.
+        if any(iou(det.box, d.box) > 0.3 for d in found):
+            continue
+        found.append(det)
         if len(found) >= max_plates:
             break
     return found

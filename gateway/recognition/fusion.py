@@ -98,12 +98,23 @@ def fuse(observations: list[Observation], limit: int = 5) -> FusedRead:
     return FusedRead(text, confidence, candidates, best, n)
 
 
+def same_place(a: Observation, b: Observation) -> bool:
+    """Within a burst (a fraction of a second) a plate barely moves: one box holds the other's centre."""
+    def holds(box, other):
+        cx, cy = other[0] + other[2] / 2, other[1] + other[3] / 2
+        return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
+
+    return holds(a.box, b.box) or holds(b.box, a.box)
+
+
 def group(observations: list[Observation]) -> list[list[Observation]]:
-    """Observations of one burst grouped by vehicle; plates in one frame are apart."""
+    """Observations of one burst grouped by vehicle (similar text or the same place);
+    plates in one frame are always apart."""
     groups: list[list[Observation]] = []
     for obs in sorted(observations, key=lambda o: -o.confidence):
         for g in groups:
-            if all(o.index != obs.index for o in g) and same_vehicle(g, [obs]):
+            if all(o.index != obs.index for o in g) and (
+                    same_vehicle(g, [obs]) or any(same_place(o, obs) for o in g)):
                 g.append(obs)
                 break
         else:

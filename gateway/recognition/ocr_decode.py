@@ -7,6 +7,8 @@ probabilities with class 0 the CTC blank and class i the character
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 BLANK = 0
@@ -24,26 +26,27 @@ def best_path(probs: np.ndarray, alphabet: str) -> str:
 
 
 def beam_search(
-    probs: np.ndarray, alphabet: str, beam: int = 12, k: int = 5, min_prob: float = 1e-4, per_step: int = 3
+    probs: np.ndarray, alphabet: str, beam: int = 8, k: int = 5, min_prob: float = 1e-3, per_step: int = 3
 ) -> list[tuple[str, float]]:
     """The k most likely label sequences with their probabilities (prefix beam search).
 
     Each label's probability sums over all CTC paths that spell it. Only
     characters above `min_prob` (at most `per_step` of them) extend a prefix
     at a step: a plate's frames are mostly confident, so this keeps the
-    search to a few hundred operations.
+    search to a few hundred operations. Python floats, not numpy scalars,
+    in the inner loop: it runs once per plate on the car computer.
     """
-    probs = probs.astype(np.float64)
+    rows = probs.astype(np.float64).tolist()
+    order = (np.argsort(-probs[:, 1:], axis=1)[:, :per_step] + 1).tolist()
     beams: dict[tuple, list[float]] = {(): [1.0, 0.0]}  # prefix -> [p ends in blank, p ends in char]
-    order = np.argsort(-probs[:, 1:], axis=1)[:, :per_step] + 1
-    for t in range(probs.shape[0]):
-        p = probs[t]
-        cands = [int(c) for c in order[t] if p[c] >= min_prob]
+    for p, top in zip(rows, order, strict=True):
+        cands = [c for c in top if p[c] >= min_prob]
+        p_blank = p[BLANK]
         nxt: dict[tuple, list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
             total = pb + pnb
             entry = nxt.setdefault(prefix, [0.0, 0.0])
-            entry[0] += total * p[BLANK]
+            entry[0] += total * p_blank
             last = prefix[-1] if prefix else None
             if last is not None:
                 entry[1] += pnb * p[last]  # the same character held over another step
@@ -51,8 +54,9 @@ def beam_search(
                 ext = nxt.setdefault(prefix + (c,), [0.0, 0.0])
                 # a repeated letter needs a blank in between, so only pb extends it
                 ext[1] += (pb if c == last else total) * p[c]
-        ranked = sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
-        beams = dict(ranked[:beam])
+        if len(nxt) > beam:
+            nxt = dict(heapq.nlargest(beam, nxt.items(), key=lambda kv: kv[1][0] + kv[1][1]))
+        beams = nxt
     ranked = sorted(beams.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
     out = [("".join(alphabet[c - 1] for c in prefix), pb + pnb) for prefix, (pb, pnb) in ranked[:k]]
     if len(out) < k:
@@ -134,7 +138,24 @@ def aligned_steps(probs: np.ndarray, text: str, alphabet: str) -> list[int]:
     return best_step
 
 
+def _greedy_steps(probs: np.ndarray) -> list[int]:
+    """For each character of the best path, the step of its run where it peaks."""
+    best = probs.argmax(axis=1)
+    steps, prev = [], BLANK
+    for t, k in enumerate(best.tolist()):
+        if k != BLANK and k != prev:
+            steps.append(t)
+        elif k != BLANK and probs[t, k] > probs[steps[-1], k]:
+            steps[-1] = t
+        prev = k
+    return steps
+
+
 def char_confidences(probs: np.ndarray, text: str, alphabet: str) -> list[float]:
-    """Per character of `text`: its probability at its best-aligned step."""
-    steps = aligned_steps(probs, text, alphabet)
+    """Per character of `text`: its probability at its best-aligned step.
+
+    When `text` is the best path (nearly always) its runs give the steps
+    directly; otherwise a Viterbi alignment finds them.
+    """
+    steps = _greedy_steps(probs) if best_path(probs, alphabet) == text else aligned_steps(probs, text, alphabet)
     return [float(probs[s, alphabet.index(c) + 1]) for s, c in zip(steps, text, strict=True)]

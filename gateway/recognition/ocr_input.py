@@ -29,9 +29,23 @@ def preprocess(crop_bgr: np.ndarray) -> np.ndarray:
     gray = gray.astype(np.float32)
     # a percentile stretch evens out night, glare and dark plates without
     # letting a few saturated pixels set the range
-    lo, hi = np.percentile(gray, (2, 98))
+    lo, hi = _percentiles(gray.ravel(), 2.0, 98.0)
     gray = (gray - lo) / max(hi - lo, 8.0)
     return np.clip(gray, 0.0, 1.0).astype(np.float32)[:, :, None]
+
+
+def _percentiles(values: np.ndarray, q_lo: float, q_hi: float) -> tuple[float, float]:
+    """np.percentile's linear interpolation, with a partial sort (several times faster)."""
+    n = values.size
+    pos = [q * (n - 1) / 100.0 for q in (q_lo, q_hi)]
+    kth = sorted({min(int(p) + d, n - 1) for p in pos for d in (0, 1)})
+    part = np.partition(values, kth)
+    out = []
+    for p in pos:
+        i = int(p)
+        a, b = float(part[i]), float(part[min(i + 1, n - 1)])
+        out.append(a + (p - i) * (b - a))
+    return out[0], out[1]
 
 
 def encode(text: str) -> list[int]:

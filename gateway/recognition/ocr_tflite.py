@@ -52,8 +52,9 @@ class TfliteOcr(OcrBackend):
 
     def read(self, crop_bgr: np.ndarray) -> OcrResult:
         probs = self.probabilities(crop_bgr)
-        ranked = ocr_decode.beam_search(probs, ALPHABET, k=self.k)
-        ranked = [(t, p) for t, p in ranked if t] or [("", 0.0)]
+        # ask for a few spare candidates: the empty reading is dropped
+        ranked = ocr_decode.beam_search(probs, ALPHABET, k=self.k + 3)
+        ranked = [(t, p) for t, p in ranked if t][: self.k] or [("", 0.0)]
         text, conf = ranked[0]
         chars = ocr_decode.char_confidences(probs, text, ALPHABET) if text else []
         logger.debug("read %s (%.3f)", text, conf)

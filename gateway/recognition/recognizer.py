@@ -65,11 +65,15 @@ def create_ocr(name: str = "tflite", threads: int = 1):
     return ocr.create(name, threads=threads)
 
 
+MIN_READ = 0.15  # a "plate" read below this is most likely a sign, a grille or a tail light
+
+
 class Recognizer:
-    def __init__(self, detector: DetectorBackend, ocr, min_score: float = 0.0):
+    def __init__(self, detector: DetectorBackend, ocr, min_score: float = 0.0, min_read: float = MIN_READ):
         self.detector = detector
         self.ocr = ocr
         self.min_score = min_score
+        self.min_read = min_read
 
     @classmethod
     def from_config(cls, recognition_config) -> Recognizer:
@@ -88,5 +92,8 @@ class Recognizer:
             result = self.ocr.read(crop)
             char_conf = list(getattr(result, "char_confidences", None) or [])
             ranked = formats.rank(_candidates(result), char_conf)
+            if not ranked or ranked[0][1] < self.min_read:
+                logger.debug("detection at %s dropped: no plausible reading", det.box)
+                continue
             reads.append(PlateRead(det, ranked, char_conf, crop))
         return reads

@@ -55,11 +55,11 @@ class ReadWriter:
     def __init__(self, images: ImageStore, save=save_read):
         self.images = images
         self.save = save
-        self._stored: dict[int, tuple[int, str, float]] = {}  # pass id -> (read id, text, confidence)
+        self._stored: dict[int, tuple[int, str, float, int]] = {}  # pass id -> (read id, text, conf, frames)
 
     def new(self, pass_id: int, fused: FusedRead, position) -> Read:
         read = self.save(new_read(fused, position), self.images)
-        self._stored[pass_id] = (read.id, fused.text, fused.confidence)
+        self._stored[pass_id] = (read.id, fused.text, fused.confidence, fused.frames)
         if len(self._stored) > 1000:  # passes end after pass_gap_s; keep only recent ones
             for key in list(self._stored)[:500]:
                 del self._stored[key]
@@ -70,8 +70,8 @@ class ReadWriter:
         known = self._stored.get(pass_id)
         if known is None:
             return False
-        read_id, text, confidence = known
-        if fused.text == text and abs(fused.confidence - confidence) < 0.02:
+        read_id, text, confidence, frames = known
+        if fused.text == text and abs(fused.confidence - confidence) < 0.02 and fused.frames == frames:
             return False
         new = new_read(fused, None)
         crop = self.images.put(new.crop_jpeg) if new.crop_jpeg else ""
@@ -80,7 +80,7 @@ class ReadWriter:
                     char_confidence=new.char_confidence, state=new.state, frames=new.frames,
                     crop_sha256=crop, context_sha256=context, box=new.box).where(
             Read.id == read_id).execute()
-        self._stored[pass_id] = (read_id, fused.text, fused.confidence)
+        self._stored[pass_id] = (read_id, fused.text, fused.confidence, fused.frames)
         read = Read.get_by_id(read_id)
         alerts = raise_alerts(read) if fused.text != text else []
         bus.publish("read", id=read.id, uid=read.uid, updated=True)

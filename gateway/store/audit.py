@@ -2,9 +2,13 @@
 
 Each record's hash covers the previous record's hash and its own canonical
 fields; changing or removing a record breaks the chain at that point, and the
-head hash kept in the Setting table shows a removed tail. Writers are
-serialised by a process lock plus an IMMEDIATE SQLite transaction (across
-processes), and `prev_hash` is unique, so the chain cannot fork.
+head hash kept in the Setting table shows a removed tail.
+
+Writers are serialised by SQLite's own write lock, taken before the last
+hash is read (BEGIN IMMEDIATE; inside a caller's transaction, the caller's
+earlier writes hold it). That lock covers threads and processes alike; a
+Python lock as well would deadlock against a caller that holds the SQLite
+lock and waits for it. `prev_hash` is unique, so the chain can never fork.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import threading
 from dataclasses import dataclass
 
 from gateway.store.models import AccessRecord, Setting, database, utcnow
@@ -22,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit.head"
-_lock = threading.Lock()
 _defaults = {"agency": "", "terminal": ""}
 
 
@@ -57,21 +59,20 @@ def record(action: str, *, username: str = "", query: str = "", purpose: str = "
         "action": action, "query": query, "purpose": purpose, "case_number": case_number,
         "outcome": outcome, "detail": detail,
     }
-    with _lock:
-        # Nested inside a caller's transaction this becomes a savepoint; the
-        # caller's write lock then covers the read-modify-write.
-        with database.atomic(lock_type="IMMEDIATE") if database.transaction_depth() == 0 \
-                else database.atomic():
-            last = AccessRecord.select(AccessRecord.hash).order_by(AccessRecord.id.desc()).first()
-            prev = last.hash if last else GENESIS
-            fields["at"] = iso_utc()
-            digest = compute_hash(prev, fields)
-            rec = AccessRecord.create(prev_hash=prev, hash=digest, **fields)
-            Setting.insert(key=HEAD_KEY, value={"id": rec.id, "hash": digest},
-                           updated_at=utcnow()).on_conflict(
-                conflict_target=[Setting.key],
-                update={Setting.value: {"id": rec.id, "hash": digest}, Setting.updated_at: utcnow()},
-            ).execute()
+    # Nested inside a caller's transaction this becomes a savepoint, under the
+    # caller's write lock.
+    outer = database.transaction_depth() == 0
+    with database.atomic(lock_type="IMMEDIATE") if outer else database.atomic():
+        last = AccessRecord.select(AccessRecord.hash).order_by(AccessRecord.id.desc()).first()
+        prev = last.hash if last else GENESIS
+        fields["at"] = iso_utc()
+        digest = compute_hash(prev, fields)
+        rec = AccessRecord.create(prev_hash=prev, hash=digest, **fields)
+        Setting.insert(key=HEAD_KEY, value={"id": rec.id, "hash": digest},
+                       updated_at=utcnow()).on_conflict(
+            conflict_target=[Setting.key],
+            update={Setting.value: {"id": rec.id, "hash": digest}, Setting.updated_at: utcnow()},
+        ).execute()
     return rec
 
 

@@ -116,8 +116,8 @@ class HotlistEntry(BaseModel):
     from_clets = BooleanField(default=False)
     incident_date = DateField(null=True)
     expires_at = DateTimeField(null=True)
-    entered_by = CharField(default="")
-    entered_at = DateTimeField(default=utcnow)
+    entered_by = CharField(default="")  # officer entries; an imported list has imported_by
+    entered_at = DateTimeField(null=True, default=utcnow)  # NULL for imported entries
     extra = JSONField(null=True)  # make, model, colour, county, ...
 
 

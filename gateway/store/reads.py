@@ -153,7 +153,7 @@ def _write_batch(batch: list[_Job]) -> None:
                              for new, (crop, context) in zip(job.news, staged_by_job[id(job)],
                                                              strict=True)]
     except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
-        if isinstance(exc, DiskFullError):
+        if isinstance(exc, DiskFullError) or "disk is full" in str(exc):  # ours or SQLite's
             from gateway.store import diskspace
 
             diskspace.warn("the car's disk is full: reads could not be stored; free space or "

@@ -27,7 +27,9 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= step:
+                # The small tolerance stops float rounding from asking for a sleep
+                # too short to move the clock.
+                if self._tokens >= step - 1e-6:
                     self._tokens -= step
                     remaining -= step
                     continue

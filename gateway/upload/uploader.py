@@ -32,7 +32,7 @@ from gateway.upload.transport import make_session
 logger = logging.getLogger(__name__)
 
 LAST_SUCCESS_KEY = "upload.last_success"
-IMAGE_JOB_READS = 20
+IMAGE_JOB_READS = 5  # small jobs, so every connection carries images
 _CHUNK = 5000  # ids per UPDATE, well under SQLite's variable limit
 
 DATA_FIELDS = (
@@ -78,6 +78,7 @@ class Uploader:
             lambda: make_session(self.cfg, self.root, pool=2)
         )
         self.wake = threading.Event()
+        self._ramp = 0
         self._lock = threading.Lock()
         self._inflight = {"data": set(), "images": set()}
         self._queues = {
@@ -107,12 +108,13 @@ class Uploader:
     def _dispatch(self, stop: threading.Event) -> None:
         cursors = {"data": 0, "images": 0}
         while not stop.is_set():
+            # Cleared before looking, so a wake-up that arrives meanwhile is not lost.
+            self.wake.clear()
             queued = self._offer("data", cursors, self._select_data, stop)
             if not queued and self.send_images and not self._pending_data_waiting():
                 queued = self._offer("images", cursors, self._select_images, stop)
             if not queued:
                 self.wake.wait(2.0)
-                self.wake.clear()
 
     def _offer(self, kind, cursors, select, stop) -> bool:
         q = self._queues[kind]
@@ -122,7 +124,15 @@ class Uploader:
             idle = not self._inflight[kind]
         if idle:
             cursors[kind] = 0  # nothing in flight: rescan from the start, so nothing is skipped
-        rows = select(cursors[kind])
+            self._ramp = 0
+        limit = self.cfg.batch_size
+        if kind == "data" and self._ramp < self.cfg.connections:
+            # Stagger the first batches of a drain (1/n, 2/n ... of a batch), so the
+            # connections do not all finish together and leave the link idle while
+            # they wait for their answers and open new connections.
+            self._ramp += 1
+            limit = max(1, self.cfg.batch_size * self._ramp // self.cfg.connections)
+        rows = select(cursors[kind], limit)
         if not rows:
             return False
         job = Job(kind, rows)
@@ -144,39 +154,41 @@ class Uploader:
         with self._lock:
             return bool(self._inflight["data"])
 
-    def _select_data(self, after: int) -> list[dict]:
+    def _select_data(self, after: int, limit: int) -> list[dict]:
         return list(
             Read.select(*DATA_FIELDS)
             .where((Read.upload_state == "pending") & (Read.id > after))
             .order_by(Read.id)
-            .limit(self.cfg.batch_size)
+            .limit(limit)
             .dicts()
         )
 
-    def _select_images(self, after: int) -> list[dict]:
+    def _select_images(self, after: int, limit: int) -> list[dict]:
         return list(
             Read.select(Read.id, Read.uid, Read.crop_sha256, Read.context_sha256)
             .where((Read.upload_state == "data_sent") & (Read.id > after))
             .order_by(Read.id)
-            .limit(IMAGE_JOB_READS)
+            .limit(min(limit, IMAGE_JOB_READS))
             .dicts()
         )
 
     def _release(self, job: Job) -> None:
         with self._lock:
             self._inflight[job.kind].difference_update(job.ids)
+        self.wake.set()  # room in the pipeline: the dispatcher refills it at once
 
     # -- senders ----------------------------------------------------------
 
     def _next_job(self) -> Job | None:
         try:
-            return self._queues["data"].get_nowait()  # data always before images
+            job = self._queues["data"].get_nowait()  # data always before images
         except queue.Empty:
-            pass
-        try:
-            return self._queues["images"].get(timeout=0.2)
-        except queue.Empty:
-            return None
+            try:
+                job = self._queues["images"].get(timeout=0.2)
+            except queue.Empty:
+                return None
+        self.wake.set()  # a queue slot is free
+        return job
 
     def _worker(self, stop: threading.Event) -> None:
         backoff = Backoff(self.cfg.retry_base_s, self.cfg.retry_max_s)
@@ -201,6 +213,10 @@ class Uploader:
                         if session is not None and not isinstance(exc, RetryableError):
                             session.close()  # a broken connection is not reused
                             session = None
+                        stop.wait(backoff.next_delay())
+                    except Exception as exc:  # noqa: BLE001 - a sender must never die holding a job
+                        logger.exception("upload job failed unexpectedly; it will be retried")
+                        self._failed(exc)
                         stop.wait(backoff.next_delay())
             finally:
                 self._release(job)

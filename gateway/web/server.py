@@ -13,6 +13,8 @@ from gateway.errors import AlprError
 
 logger = logging.getLogger(__name__)
 
+IDLE_SWEEP_S = 6 * 3600  # accounts unused for 90 days are disabled (CJIS), checked this often
+
 
 class WebServerError(AlprError):
     """The officer's UI could not start (port in use, certificate unreadable)."""
@@ -54,9 +56,11 @@ class WebStage:
         try:
             self._server = make_server(self.config.web.host, self.config.web.port, app,
                                        threaded=True, ssl_context=ssl_context)
-        except OSError as exc:
+        except (OSError, SystemExit) as exc:
+            # werkzeug exits (SystemExit) when the port is taken; a stage must raise instead.
+            reason = getattr(exc, "strerror", None) or "address in use or not available"
             raise WebServerError(
-                f"cannot listen on {self.config.web.host}:{self.config.web.port}: {exc.strerror}; "
+                f"cannot listen on {self.config.web.host}:{self.config.web.port}: {reason}; "
                 "another program may be using the port (choose another with --port)") from None
         self._server.daemon_threads = True
         # One line per request is noise in the car's log; -vv (DEBUG) brings it back.
@@ -70,9 +74,23 @@ class WebStage:
         logger.info("officer's UI on %s", self.url)
         self.ready.set()
         try:
-            stop.wait()
+            self._sweep_idle_accounts()
+            while not stop.wait(IDLE_SWEEP_S):
+                self._sweep_idle_accounts()
         finally:
             self._server.shutdown()
             self._server.server_close()
             thread.join(5)
             self.ready.clear()
+
+    @staticmethod
+    def _sweep_idle_accounts() -> None:
+        from gateway.accounts.signin import disable_idle_accounts
+
+        try:
+            names = disable_idle_accounts()
+        except Exception:  # noqa: BLE001 - a failed sweep is retried; sign-in checks too
+            logger.exception("idle-account sweep failed")
+            return
+        if names:
+            logger.warning("%d accounts disabled after 90 days unused", len(names))

@@ -102,42 +102,48 @@ def synthetic(rng: np.random.Generator) -> Sample:
     return Sample(img, boxes, corners, "synthetic", [p.text for p in plates])
 
 
-def _gaussian(heat, cx, cy, sx, sy):
-    gh, gw = heat.shape
-    x0, x1 = max(0, int(cx - 3 * sx)), min(gw, int(cx + 3 * sx) + 2)
-    y0, y1 = max(0, int(cy - 3 * sy)), min(gh, int(cy + 3 * sy) + 2)
-    if x0 >= x1 or y0 >= y1:
-        return
-    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
-    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
-    g = np.exp(-((xs - cx) ** 2) / (2 * sx * sx) - ((ys - cy) ** 2) / (2 * sy * sy))
-    np.maximum(heat[y0:y1, x0:x1], g, out=heat[y0:y1, x0:x1])
-
-
 def targets(size: tuple[int, int], boxes: np.ndarray, corners: np.ndarray | None) -> np.ndarray:
-    """The target grid: 13 channels as geometry.py, then regression mask, corner mask."""
+    """The target grid: 13 channels as geometry.py, then regression mask, corner mask.
+
+    Channel 0 is the share of each cell the plate covers (a soft mask); every
+    cell mostly inside a plate carries that plate's size, centre and corners,
+    so each plate gives many examples, not one.
+    """
     gh, gw = size[0] // STRIDE, size[1] // STRIDE
     t = np.zeros((gh, gw, 15), np.float32)
-    heat = np.zeros((gh, gw), np.float32)
-    for i, (x, y, w, h) in enumerate(boxes):
+    fine = np.zeros((gh * STRIDE, gw * STRIDE), np.uint8)
+    order = np.argsort([-(b[2] * b[3]) for b in boxes]) if len(boxes) else []
+    for i in order:  # large first, so a small plate in front of a large one keeps its cells
+        x, y, w, h = boxes[i]
         if w < 4 or h < 2:
             continue
-        cx, cy = (x + w / 2) / STRIDE, (y + h / 2) / STRIDE
-        ix, iy = int(cx), int(cy)
-        if not (0 <= ix < gw and 0 <= iy < gh):
-            continue
-        gwc, ghc = w / STRIDE, h / STRIDE
-        _gaussian(heat, cx - 0.5, cy - 0.5, max(0.5, gwc / 6), max(0.5, ghc / 6))
-        t[iy, ix, 1:3] = np.log([gwc, ghc])
-        t[iy, ix, 3:5] = [cx - ix, cy - iy]
-        t[iy, ix, 13] = 1.0
         if corners is not None:
-            rel = (corners[i] - [x + w / 2, y + h / 2]) / [w, h]
-            t[iy, ix, 5:13] = rel.reshape(-1)
-            t[iy, ix, 14] = 1.0
-    for iy, ix in zip(*np.nonzero(t[..., 13]), strict=True):
-        heat[iy, ix] = 1.0
-    t[..., 0] = heat
+            quad = corners[i]
+        else:
+            quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+        fine[:] = 0
+        cv2.fillPoly(fine, [np.round(quad * 4).astype(np.int32)], 255, shift=2)
+        cover = cv2.resize(fine, (gw, gh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        cx, cy = x + w / 2, y + h / 2
+        inside = cover >= 0.5
+        ix, iy = int(cx // STRIDE), int(cy // STRIDE)
+        if 0 <= ix < gw and 0 <= iy < gh:
+            inside[iy, ix] = True  # a plate thinner than a cell still has its centre cell
+        if not inside.any():
+            continue
+        t[..., 0] = np.maximum(t[..., 0], np.where(inside, np.maximum(cover, 0.75), cover))
+        ys, xs = np.nonzero(inside)
+        cell_x, cell_y = (xs + 0.5) * STRIDE, (ys + 0.5) * STRIDE
+        t[ys, xs, 1] = np.log(w / STRIDE)
+        t[ys, xs, 2] = np.log(h / STRIDE)
+        t[ys, xs, 3] = (cx - cell_x) / w
+        t[ys, xs, 4] = (cy - cell_y) / h
+        t[ys, xs, 13] = 1.0
+        if corners is not None:
+            t[ys, xs, 5:13] = ((corners[i] - [cx, cy]) / [w, h]).reshape(-1)
+            t[ys, xs, 14] = 1.0
+        else:
+            t[ys, xs, 14] = 0.0
     return t
 
 

@@ -6,6 +6,12 @@ light top-down path back to 1/4 (so that a plate 20 pixels wide still spans
 five cells), and one head with the channels described in geometry.py. Only
 ops TFLite runs natively with XNNPACK: Conv2D, DepthwiseConv2D, ReLU6, Add,
 nearest-neighbour resize.
+
+No batch normalisation: with small batches of very different crops (flat
+letterbox padding next to busy streets) its batch statistics differ so much
+from the running ones that the trained network found nothing at inference;
+plain biases with He initialisation train as fast here and behave the same
+in training and inference.
 """
 
 from __future__ import annotations
@@ -19,18 +25,15 @@ from models.detector.geometry import CHANNELS
 
 
 def _conv(x, filters, kernel=3, stride=1):
-    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", kernel_initializer="he_normal")(x)
     return layers.ReLU(6.0)(x)
 
 
 def _sep(x, filters, stride=1):
     inp = x
-    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", depthwise_initializer="he_normal")(x)
     x = layers.ReLU(6.0)(x)
-    x = layers.Conv2D(filters, 1, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(filters, 1, kernel_initializer="he_normal")(x)
     if stride == 1 and inp.shape[-1] == filters:
         return layers.Add()([inp, x])
     return layers.ReLU(6.0)(x)

@@ -2,7 +2,7 @@
 
     # the full training (about 50 minutes on a 2-core machine):
     .venv/bin/python -m models.detector.train --datasets /work/shared/datasets \\
-        --steps 3000 --out models/detector/detector.tflite
+        --steps 2500 --out models/detector/detector.tflite
     # the short run the test suite does (synthetic scenes only, under a minute):
     .venv/bin/python -m models.detector.train --short --out /tmp/detector.tflite
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -27,20 +28,20 @@ logger = logging.getLogger("models.detector.train")
 
 
 def detector_loss(y_true, y_pred):
+    """Focal loss on the plate mask, L1 on the regressions of the cells inside plates."""
     import tensorflow as tf
 
-    heat_t, pos = y_true[..., 0], y_true[..., 13]
+    mask_t, pos = y_true[..., 0], y_true[..., 13]
     cmask = y_true[..., 14]
     p = tf.clip_by_value(y_pred[..., 0], 1e-4, 1 - 1e-4)
     n = tf.maximum(tf.reduce_sum(pos), 1.0)
-    pos_loss = -tf.math.log(p) * tf.square(1 - p) * pos
-    neg_loss = -tf.math.log(1 - p) * tf.square(p) * tf.pow(1 - heat_t, 4.0) * (1 - pos)
-    focal = (tf.reduce_sum(pos_loss) + tf.reduce_sum(neg_loss)) / n
+    bce = -(mask_t * tf.math.log(p) + (1 - mask_t) * tf.math.log(1 - p))
+    focal = tf.reduce_sum(bce * tf.square(tf.abs(mask_t - p))) / n * 10.0
     l1 = tf.abs(y_pred[..., 1:CHANNELS] - y_true[..., 1:CHANNELS])
     size = tf.reduce_sum(tf.reduce_sum(l1[..., 0:2], -1) * pos) / n
     off = tf.reduce_sum(tf.reduce_sum(l1[..., 2:4], -1) * pos) / n
     corner = tf.reduce_sum(tf.reduce_sum(l1[..., 4:12], -1) * cmask) / tf.maximum(tf.reduce_sum(cmask), 1.0)
-    return focal + size + off + 2.0 * corner
+    return focal + size + 2.0 * off + 2.0 * corner
 
 
 class Batches:
@@ -70,20 +71,25 @@ class Batches:
         return np.stack(xs).astype(np.float32), np.stack(ys)
 
 
-def export_tflite(model, out: Path, quantize: str, width: float, rng=None) -> None:
-    """Write the model with a fixed 1 x INPUT_H x INPUT_W x 3 input as TFLite."""
+def export_tflite(model, out: Path, quantize: str, width: float, rng=None,
+                  size: tuple[int, int] = (INPUT_W, INPUT_H)) -> None:
+    """Write the model with a fixed 1 x H x W x 3 input (default INPUT_H x INPUT_W) as TFLite."""
     import keras
     import tensorflow as tf
 
     from models.detector.model import build
 
-    fixed_in = keras.Input((INPUT_H, INPUT_W, 3), batch_size=1, name="image")
+    fixed_in = keras.Input((size[1], size[0], 3), batch_size=1, name="image")
     net = build(width)
     net.set_weights(model.get_weights())
     fixed = keras.Model(fixed_in, net(fixed_in))
-    spec = tf.TensorSpec((1, INPUT_H, INPUT_W, 3), tf.float32)
-    fn = tf.function(lambda x: fixed(x, training=False)).get_concrete_function(spec)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn], fixed)
+    # Through a SavedModel, so that the weights are frozen into constants (converting a
+    # traced function directly leaves resource variables the runtime cannot read).
+    import tempfile
+
+    saved = Path(tempfile.mkdtemp(prefix="detector-export-"))
+    fixed.export(str(saved), format="tf_saved_model", verbose=False)
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
     if quantize == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -93,14 +99,17 @@ def export_tflite(model, out: Path, quantize: str, width: float, rng=None) -> No
         def representative():
             for _ in range(32):
                 s = data.synthetic(rng)
-                img = np.zeros((INPUT_H, INPUT_W, 3), np.float32)
+                img = np.zeros((size[1], size[0], 3), np.float32)
                 img[: s.image.shape[0], : s.image.shape[1]] = s.image
                 yield [img[None]]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(converter.convert())
+    try:
+        out.write_bytes(converter.convert())
+    finally:
+        shutil.rmtree(saved, ignore_errors=True)
     logger.info("wrote %s (%s, %d bytes)", out, quantize, out.stat().st_size)
 
 
@@ -108,10 +117,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", type=Path, help="folder with scenes/ and openalpr-benchmarks/ (real scenes)")
     ap.add_argument("--out", type=Path, default=Path("models/detector/detector.tflite"))
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=224)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     ap.add_argument("--pool", type=int, default=300, help="synthetic scenes kept in memory")
     ap.add_argument("--real-fraction", type=float, default=0.5)
@@ -121,11 +130,17 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--short", action="store_true", help="tiny synthetic-only run for the tests")
     ap.add_argument("--export-only", action="store_true", help="export the checkpoint next to --out")
+    ap.add_argument("--export-size", default=f"{INPUT_W}x{INPUT_H}", metavar="WxH",
+                    help="the exported model's input size (multiples of 32; larger finds smaller plates)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.short:
         args.steps, args.batch, args.crop, args.pool, args.width = 30, 4, 128, 6, 0.5
         args.datasets, args.checkpoint_every = None, 0
+
+    size = tuple(int(v) for v in args.export_size.lower().split("x"))
+    if len(size) != 2 or size[0] % 32 or size[1] % 32:
+        raise SystemExit("--export-size must be WxH, both multiples of 32")
 
     import keras
 
@@ -136,7 +151,7 @@ def main(argv=None) -> int:
     if args.export_only:
         model = build(args.width)
         model.load_weights(args.out.with_suffix(".weights.h5"))
-        export_tflite(model, args.out, args.quantize, args.width, rng)
+        export_tflite(model, args.out, args.quantize, args.width, rng, size)
         return 0
     real = data.load_real(args.datasets, held_out=False) if args.datasets else []
     batches = Batches(rng, real, args.pool, args.batch, args.crop, args.real_fraction)
@@ -168,7 +183,7 @@ def main(argv=None) -> int:
     if args.checkpoint_every:
         model.save_weights(ckpt)
         ckpt.with_suffix(".step").write_text(str(args.steps))
-    export_tflite(model, args.out, args.quantize, args.width, rng)
+    export_tflite(model, args.out, args.quantize, args.width, rng, size)
     return 0
 
 

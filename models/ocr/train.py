@@ -42,7 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--short", action="store_true", help="a tiny run that proves the pipeline (tests)")
     p.add_argument("--synthetic", type=int, default=24000, help="synthetic plates to draw")
     p.add_argument("--real-copies", type=int, default=20, help="augmented copies of each real crop")
-    p.add_argument("--steps", type=int, default=4000, help="training steps in all")
+    p.add_argument("--steps", type=int, default=2750, help="training steps in all")
     p.add_argument("--steps-per-epoch", type=int, default=250)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -169,6 +169,8 @@ def train(args) -> dict:
     trainer.fit(ds, epochs=epochs, steps_per_epoch=args.steps_per_epoch, callbacks=callbacks, verbose=2 if not args.short else 0)
     train_s = time.time() - t_start
 
+    if not args.short:
+        net.save_weights(str(Path(args.work) / "ocr.weights.h5"))  # for later fine-tuning runs
     infer = for_inference(net)
     tflite = export_tflite(infer, quantize=not args.no_quantize)
     out = Path(args.out)

@@ -257,3 +257,39 @@ def write_scene_set(folder, count: int, seed: int = 0, width: int = 1280, height
         cv2.imwrite(str(folder / name), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
         lines += [f"{name}\t{p.box[0]}\t{p.box[1]}\t{p.box[2]}\t{p.box[3]}\t{p.text}" for p in plates]
     (folder / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def approach(rng: np.random.Generator, text: str | None = None, frames: int = 3, width: int = 640,
+             height: int = 480, start_px: float = 70.0, end_px: float = 110.0,
+             night: bool = False) -> tuple[list[np.ndarray], str, list[ScenePlate]]:
+    """One vehicle coming closer over a burst of `frames`: the same plate, growing.
+
+    Returns the frames, the plate text and each frame's plate. Used for the
+    simulated boards' sample frames and for testing burst fusion end to end.
+    """
+    horizon = int(height * rng.uniform(0.3, 0.4))
+    ground = _sky_and_ground(rng, width, height, horizon, night)
+    _buildings(rng, ground, horizon, night)
+    _lanes(rng, ground, horizon)
+    try:
+        from models.synth.plates import render_plate
+
+        plate, text, _meta = render_plate(rng, text=text)
+    except ImportError:
+        plate, text = _fallback_plate(rng)
+    body_seed = int(rng.integers(0, 2**31))
+    plate_seed = int(rng.integers(0, 2**31))
+    cx = width * rng.uniform(0.4, 0.6)
+    out, plates = [], []
+    for i in range(frames):
+        pw = start_px + (end_px - start_px) * i / max(1, frames - 1)
+        vw = pw / 0.27
+        img = ground.copy()
+        # Same body and plate pose every frame: only the distance changes.
+        px, py = _vehicle(np.random.default_rng(body_seed), img, cx, height * 0.62 + vw * 0.35, vw, night)
+        corners = _warp_plate(np.random.default_rng(plate_seed), img, plate, px, py, pw)
+        x0, y0 = corners.min(axis=0)
+        x1, y1 = corners.max(axis=0)
+        plates.append(ScenePlate(text, corners, (int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0)))))
+        out.append(_finish(np.random.default_rng(plate_seed), img, night))
+    return out, text, plates

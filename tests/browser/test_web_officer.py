@@ -55,6 +55,9 @@ def test_alert_pushed_acknowledged_verified(gateway, page):
     SignInPage(page, gateway.url).sign_in(officer)
     assert page.url.endswith("/live")
     page.wait_for_selector("#stream-state:text('live')")
+    page.click("#sound-toggle")  # one tap arms the alert sounds
+    assert page.inner_text("#sound-toggle") == "Sound on"
+    assert page.evaluate("[1, 2, 3, 4].every(p => window.ALPR.sound(p))")
     gateway.save_read("5QRS321")  # an ordinary read appears in the list
     page.wait_for_selector(".read .plate:text('5QRS321')")
     read = gateway.save_read("7ABC123")

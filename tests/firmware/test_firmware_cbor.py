@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import cbor2
-
 from _firmware_messages import SAMPLES
 from _mp_helpers import run_mp
 
@@ -75,3 +74,13 @@ for b in bad:
         print("rejected")
 """)
     assert out.split() == ["rejected"] * 8
+
+
+def test_samples_cover_every_message_type():
+    from shared import messages
+
+    names = {name.split("_")[0] for name in SAMPLES}
+    assert names == {n for t, n in messages.NAMES.items() if t != messages.CHUNK}
+    for name, msg in SAMPLES.items():
+        mtype = next(t for t, n in messages.NAMES.items() if n == name.split("_")[0])
+        messages.check(mtype, msg)

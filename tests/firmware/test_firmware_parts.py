@@ -76,6 +76,7 @@ from board import Board
 from shared import cbor, messages
 from shared.framing import FrameEncoder, FrameDecoder
 from shared.hmac256 import Hmac
+from shared.session import session_key
 key = bytes(range(32))
 cfg = config.validate({{"board_id": "t1", "key_hex": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                         "sim_trigger_ms": 0, "frames_dir": {str(REPO / "tools/sim/frames")!r}}})
@@ -89,20 +90,32 @@ seen = []
 def on(d):
     if d.check_mac(mac) and d.mtype != messages.CHUNK:
         seen.append((d.mtype, cbor.loads(bytes(d.payload))))
+buf = bytearray(4096)
+def drain():
+    while True:
+        n = b.readinto(buf)
+        if not n:
+            break
+        dec.feed(buf, on, n)
 async def scenario():
+    global mac
     t = asyncio.create_task(board.main())
+    await asyncio.sleep_ms(50)
+    drain()                      # the hello, signed with the board key
+    hello = seen[0][1]
+    gw_nonce = b"gatewayN"
+    b.write(gw.encode(messages.WELCOME, cbor.dumps({{"nonce": gw_nonce, "hello_nonce": hello["nonce"],
+                                                    "time": 1.5e9}}), None, 0, mac))
+    skey = session_key(key, hello["nonce"], gw_nonce)
+    gw.set_key(skey)
+    mac = Hmac(skey)
     await asyncio.sleep_ms(50)
     for i, (cmd, args) in enumerate((("status", {{}}), ("config_set", {{"burst": 2}}),
                                      ("config_set", {{"burst": 99}}), ("self_test", {{}}),
                                      ("nonsense", {{}}))):
         b.write(gw.encode(messages.COMMAND, cbor.dumps({{"id": i, "cmd": cmd, "args": args}})))
     await asyncio.sleep_ms(300)
-    buf = bytearray(4096)
-    while True:
-        n = b.readinto(buf)
-        if not n:
-            break
-        dec.feed(buf, on, n)
+    drain()
     board.running = False
     await t
 asyncio.run(scenario())
@@ -111,3 +124,15 @@ print(seen[0][0] == messages.HELLO, replies[0]["result"]["board_id"], replies[1]
       replies[2]["ok"], replies[3]["result"]["ok"], replies[4]["ok"], board.cfg["burst"])
 """)
     assert out.split() == ["True", "t1", "2", "False", "True", "False", "2"]
+
+
+def test_unprovisioned_board_refuses_to_start(micropython_bin, tmp_path):
+    import json
+    import subprocess
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"board_id": "x"}))  # no key
+    proc = subprocess.run([micropython_bin, str(REPO / "firmware" / "main.py"), str(cfg)],
+                          capture_output=True, timeout=30, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert b"not provisioned" in proc.stderr

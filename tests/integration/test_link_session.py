@@ -93,7 +93,8 @@ def test_link_manager_survives_unplug_and_replug(tmp_path):
             try:
                 assert wait_for(lambda: link.stats().get("bench-a", {}).get("health") == "good", 20)
                 assert link.command("bench-a", "test_frame")["ok"]
-                assert wait_for(lambda: len(link.latest_frames("bench-a")) >= attempt + 1)
+                want = attempt + 1
+                assert wait_for(lambda w=want: len(link.latest_frames("bench-a")) >= w)
             finally:
                 os.unlink(alias)
                 sim.stop()
@@ -103,3 +104,19 @@ def test_link_manager_survives_unplug_and_replug(tmp_path):
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_a_bad_trigger_setting_leaves_the_board_reachable(tmp_path):
+    line = Line().start()
+    sim = SimBoard("bench-b", KEY, line.board_port, FRAMES, tmp_path / "b",
+                   {"trigger": "diff", "burst": 99}).start()  # sim camera cannot difference; bad burst
+    try:
+        with BoardSession.open(line.gateway_port, key=KEY) as s:
+            s.wait_hello(timeout=15)
+            problems = s.command("status")["result"]["config_problems"]
+            assert any(p.startswith("trigger:") for p in problems)
+            assert any(p.startswith("burst:") for p in problems)
+            assert s.command("config_get")["result"]["burst"] == 3  # the default stands in
+    finally:
+        sim.stop()
+        line.stop()

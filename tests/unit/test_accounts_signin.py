@@ -138,3 +138,23 @@ def test_demo_admin_created_once(db, datadir):
     assert signin.authenticate("demo-admin", creds["password"], pyotp.TOTP(creds["totp_secret"]).now())
     assert ensure_demo_admin(datadir.root, echo=printed.append) is None
     assert len(printed) == 1
+
+
+def test_one_time_code_cannot_be_replayed(db):
+    user = make()
+    used = code(user)
+    assert signin.authenticate("alice", GOOD, used)
+    with pytest.raises(SignInRefused) as info:
+        signin.authenticate("alice", GOOD, used)
+    assert info.value.reason == "credentials"
+    record = AccessRecord.select().order_by(AccessRecord.id.desc()).first()
+    assert "already used" in record.detail
+
+
+def test_code_from_the_previous_step_accepted_once(db):
+    import pyotp as _pyotp
+
+    user = make()
+    previous = _pyotp.TOTP(user.totp_secret).at(utcnow().replace(tzinfo=dt.UTC) - dt.timedelta(seconds=30))
+    assert signin.code_step(user, previous) is not None
+    assert signin.code_step(user, "12345") is None

@@ -13,16 +13,19 @@ def grid_with(plates, gh=96, gw=160, stride=4):
     """An output grid as the model would give it for plates (cx, cy, w, h, score) in input pixels."""
     grid = np.zeros((gh, gw, 13), np.float32)
     for cx, cy, w, h, score in plates:
-        ix, iy = int(cx / stride), int(cy / stride)
-        grid[iy, ix, 0] = score
-        grid[iy, ix + 1, 0] = score * 0.8  # a neighbour: not a peak
-        grid[iy, ix, 1:3] = np.log([w / stride, h / stride])
-        grid[iy, ix, 3:5] = [cx / stride - ix, cy / stride - iy]
-        grid[iy, ix, 5:13] = [-0.5, -0.5, 0.5, -0.5, 0.5, 0.5, -0.5, 0.5]
+        x0, x1 = int((cx - w / 2) / stride), int(np.ceil((cx + w / 2) / stride))
+        y0, y1 = int((cy - h / 2) / stride), int(np.ceil((cy + h / 2) / stride))
+        for iy in range(y0, y1):
+            for ix in range(x0, x1):
+                edge = iy in (y0, y1 - 1) or ix in (x0, x1 - 1)
+                grid[iy, ix, 0] = score * (0.8 if edge else 1.0)
+                grid[iy, ix, 1:3] = np.log([w / stride, h / stride])
+                grid[iy, ix, 3:5] = [(cx - (ix + 0.5) * stride) / w, (cy - (iy + 0.5) * stride) / h]
+                grid[iy, ix, 5:13] = [-0.5, -0.5, 0.5, -0.5, 0.5, 0.5, -0.5, 0.5]
     return grid
 
 
-def test_decode_maps_peaks_back_to_frame_pixels():
+def test_decode_maps_regions_back_to_frame_pixels():
     # A 1280x720 frame letterboxed at scale 0.5.
     grid = grid_with([(100, 60, 40, 20, 0.9), (400, 200, 80, 40, 0.6), (500, 300, 30, 15, 0.1)])
     dets = decode(grid, 0.5, 4, 0.3, 16, (720, 1280))
@@ -35,10 +38,11 @@ def test_decode_maps_peaks_back_to_frame_pixels():
     assert dets[1].box[2] == pytest.approx(160, abs=1)
 
 
-def test_decode_merges_overlapping_peaks_and_limits_count():
-    grid = grid_with([(100, 60, 60, 30, 0.9), (108, 60, 60, 30, 0.85)])
+def test_decode_merges_overlapping_regions_and_limits_count():
+    grid = grid_with([(100, 60, 60, 30, 0.9)])
+    grid[13:17, 24, 0] = 0.0  # a gap splits the plate's region in two
     assert len(decode(grid, 1.0, 4, 0.3, 16, (384, 640))) == 1
-    many = grid_with([(20 + 40 * i, 200, 20, 10, 0.9) for i in range(12)])
+    many = grid_with([(20 + 48 * i, 200, 20, 10, 0.9) for i in range(12)])
     assert len(decode(many, 1.0, 4, 0.3, 5, (384, 640))) == 5
 
 

@@ -73,3 +73,12 @@ def test_burst_with_missing_frames_closes_on_timeout_and_empty_burst_gives_nothi
     updates = f.poll(2.1)
     assert len(updates) == 1 and updates[0].read.frames == 1
     assert f.frame("b1", 2, 0, 1, 3.0, []) == []
+
+
+def test_a_garbled_frame_at_the_same_place_joins_its_vehicle():
+    f = PassFuser()
+    f.frame("b1", 1, 0, 3, 1.0, [obs("7ABC123", 0.9, 0, box=(100, 100, 80, 40))])
+    f.frame("b1", 1, 1, 3, 1.1, [obs("3385", 0.3, 1, box=(95, 98, 90, 45))])
+    updates = f.frame("b1", 1, 2, 3, 1.2, [obs("7ABC123", 0.8, 2, box=(90, 95, 100, 50)),
+                                           obs("KLM4455", 0.8, 2, box=(400, 100, 80, 40))])
+    assert sorted((u.read.text, u.read.frames) for u in updates) == [("7ABC123", 3), ("KLM4455", 1)]

@@ -100,11 +100,19 @@ def test_csv_bad_header_and_rows_are_rejected(db, tmp_path):
     path.write_text("plate,list\nABC,x\n")
     with pytest.raises(HotlistFormatError, match="line 1: header"):
         import_file(path, "csv", "local", username="t")
-    path.write_text("plate,state,list,description,expires\nABC,CA,x,y,2000-01-01\n"
+    path.write_text("plate,state,list,description,expires\nABC,CA,x,y,2026-13-45\n"
                     "A!C,CA,x,y,\n")
     with pytest.raises(HotlistFormatError) as err:
         import_file(path, "csv", "local", username="t")
     assert "line 2: expires" in str(err.value) and "line 3: plate" in str(err.value)
+
+
+def test_csv_entries_already_expired_are_left_out(db, tmp_path):
+    path = tmp_path / "regional.csv"
+    path.write_text("plate,state,list,description,expires\nOLD1,CA,x,y,2000-01-01\n"
+                    "NEW1,CA,x,y,\n")
+    assert import_file(path, "csv", "regional", username="t").entries == 1
+    assert plates_of("regional") == {"NEW1"}
 
 
 def test_reimport_replaces_the_list_and_refreshes_the_index(db, tmp_path):

@@ -42,26 +42,28 @@ def test_missing_is_the_complement_of_received(chunks):
 def test_reassembler_answers_and_delivers_once():
     r = Reassembler(1000)
     meta = {"xfer": 3, "total": 6}
-    assert r.on_meta(meta, poll=False) is None
-    answer, done = r.on_chunk(3, 3, b"def", last=True)
-    assert done is None and answer == {"type": messages.NACK, "xfer": 3, "offset": 0,
-                                       "missing": [[0, 3]]}
-    answer, done = r.on_chunk(3, 0, b"abc", last=True)
+    assert r.on_meta(meta) is None
+    answer, done = r.on_chunk(3, 3, b"def")
+    assert done is None and answer is None
+    assert r.on_poll(3, 0) == {"type": messages.NACK, "xfer": 3, "offset": 0,
+                               "missing": [[0, 3]], "round": 0}
+    answer, done = r.on_chunk(3, 0, b"abc")
     assert answer["type"] == messages.ACK and bytes(done.data) == b"abcdef"
     # a resent chunk or poll after completion is acked again, never delivered twice
-    answer, done = r.on_chunk(3, 0, b"abc", last=True)
-    assert answer == {"type": messages.ACK, "xfer": 3, "offset": 6} and done is None
-    assert r.on_meta(meta, poll=True) == {"type": messages.ACK, "xfer": 3, "offset": 6}
+    answer, done = r.on_chunk(3, 0, b"abc")
+    assert answer is None and done is None
+    assert r.on_poll(3, 1) == {"type": messages.ACK, "xfer": 3, "offset": 6, "round": 1}
+    assert r.on_meta(meta) == {"type": messages.ACK, "xfer": 3, "offset": 6}
 
 
 def test_lost_metadata_is_asked_for_and_limits_hold():
     r = Reassembler(100, max_open=2)
-    answer, _ = r.on_chunk(9, 0, b"x", last=True)
-    assert answer["offset"] == -1
+    assert r.on_chunk(9, 0, b"x") == (None, None)
+    assert r.on_poll(9, 0)["offset"] == -1
     for x in range(4):
-        r.on_meta({"xfer": x, "total": 10}, poll=False)
+        r.on_meta({"xfer": x, "total": 10})
     assert len(r.open) == 2 and r.counters["abandoned"] == 2
-    r.on_meta({"xfer": 50, "total": 101}, poll=False)
+    r.on_meta({"xfer": 50, "total": 101})
     assert r.counters["oversize"] == 1 and 50 not in r.open
 
 
@@ -80,19 +82,21 @@ def test_sender_and_reassembler_deliver_through_loss(seed, loss):
     delivered = []
 
     def on(d):
-        flags = d.flags
         if d.mtype == messages.FRAME:
-            ans = r.on_meta(cbor.loads(bytes(d.payload)), poll=bool(flags & 0x02))
+            ans = r.on_meta(cbor.loads(bytes(d.payload)))
+        elif d.mtype == messages.POLL:
+            msg = cbor.loads(bytes(d.payload))
+            ans = r.on_poll(msg["xfer"], msg["round"])
         else:
             xfer, off = messages.unpack_chunk_head(d.payload)
-            ans, done = r.on_chunk(xfer, off, bytes(d.payload[6:]), bool(flags & 0x04))
+            ans, done = r.on_chunk(xfer, off, bytes(d.payload[6:]))
             if done is not None:
                 delivered.append(bytes(done.data))
         if ans is not None and rng.random() >= loss:
             if ans["type"] == messages.ACK:
-                s.on_ack(ans["xfer"], ans["offset"])
+                s.on_ack(ans["xfer"], ans["offset"], ans.get("round"))
             else:
-                s.on_nack(ans["xfer"], ans["offset"], ans["missing"])
+                s.on_nack(ans["xfer"], ans["offset"], ans["missing"], ans.get("round"))
 
     while not s.finished():
         wire = s.next_frame()

@@ -115,9 +115,10 @@ def test_unknown_version_and_bad_mac_are_counted():
     enc = FrameEncoder(KEY)
     raw = bytearray(enc.encode(messages.LOG, b"x"))
     # rebuild with version 2: decode, patch, re-encode with a valid CRC
-    from shared.framing import CRC_LEN
     import binascii
     import struct
+
+    from shared.framing import CRC_LEN
 
     body = bytearray(len(raw))
     m = decode_into(memoryview(raw[1:-1]), len(raw) - 2, memoryview(body))

@@ -96,3 +96,16 @@ def test_cli_retention_run(tmp_path, capsys):
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["purged_reads"] == 0 and out["free_mb"] > 0
+
+
+def test_expired_hotlist_entries_are_removed(db, images):
+    from gateway.hotlist.wanted import add_wanted
+    from gateway.store.models import HotlistEntry, utcnow
+
+    add_wanted("EXP1", reason="r", case_number="c", username="o",
+               expires_at=utcnow() + dt.timedelta(seconds=30))
+    add_wanted("LIVE1", reason="r", case_number="c", username="o",
+               expires_at=utcnow() + dt.timedelta(days=3))
+    result = retention.run(images, STORE, now=utcnow() + dt.timedelta(minutes=1))
+    assert result.expired_entries == 1
+    assert [e.plate for e in HotlistEntry.select()] == ["LIVE1"]

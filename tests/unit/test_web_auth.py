@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import time
 
+import pyotp
 import pytest
 from _web_helpers import PASSWORD, csrf, make_app, make_user, post, sign_in
 
@@ -149,8 +150,9 @@ def test_untrained_user_sees_no_read_alert_or_hotlist_at_any_url(app, client):
         body = response.get_data(as_text=True)
         assert response.status_code in (302, 401), (path, response.status_code)
         assert "SECRET" not in body, path
-    # The session ended: signing in again is refused for want of training.
-    assert "training" in sign_in(client, user).get_data(as_text=True)
+    # The session ended: signing in again (with the next, unused code) is refused for want of training.
+    next_code = pyotp.TOTP(user.totp_secret).at(time.time() + 30)
+    assert "training" in sign_in(client, user, code=next_code).get_data(as_text=True)
 
 
 def test_roles_limit_pages(client):

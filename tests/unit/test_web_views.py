@@ -53,9 +53,11 @@ def test_stream_pushes_read_and_alert_events(client, images):
     assert response.mimetype == "text/event-stream"
     stored = read(images, "7ABC123")
     body = b"".join(response.response).decode()
-    assert f'event: read\ndata: {{"id": {stored.id}}}' in body
+    assert f'event: read\ndata: {{"id": {stored.id}, "html": ' in body
     alert = Alert.get(Alert.read == stored)
-    assert f'"id": {alert.id}, "read_id": {stored.id}, "priority": 1' in body
+    assert f'"id": {alert.id}, "read_id": {stored.id}, "priority": 1, "html": ' in body
+    assert "7ABC123" in body and f'data-alert-id=\\"{alert.id}\\"' in body
+    assert AccessRecord.select().where(AccessRecord.action == "alert_shown").count() == 1
 
 
 def test_stream_replays_what_was_missed_after_reconnect(client, images):
@@ -64,7 +66,7 @@ def test_stream_replays_what_was_missed_after_reconnect(client, images):
     second = read(images, "2BBB222")
     response = client.get("/live/stream", headers={"Last-Event-ID": f"{first.id}.0"})
     body = response.get_data(as_text=True)
-    assert f'"id": {second.id}' in body and f'"id": {first.id}}}' not in body
+    assert f'"id": {second.id}, ' in body and f'"id": {first.id}, ' not in body
 
 
 def test_live_page_and_fragments_show_reads_and_images(client, images):

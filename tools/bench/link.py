@@ -7,6 +7,7 @@ reassembly; only the line is simulated, in simulated time: each byte takes
 directions, and the board waits for the gateway's answers as the firmware
 does (an answer takes its own transmission time plus a turnaround; a lost
 one costs the ack timeout). Heartbeats (1 Hz) share the line.
+A hello and welcome open the session first.
 
 payload_efficiency = JPEG bytes delivered intact per second / (baud / 10).
 Every sent frame ends up delivered intact, delivered corrupt (never, or
@@ -18,7 +19,6 @@ frames_lost_uncounted.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import time
 from pathlib import Path
@@ -28,6 +28,7 @@ from gateway.link.connection import BoardConnection
 from shared import PROTOCOL_VERSION, cbor, messages
 from shared.framing import FLAG_FROM_GATEWAY, FrameDecoder, FrameEncoder
 from shared.hmac256 import Hmac
+from shared.session import new_nonce, session_key
 from shared.transfer import Sender
 from tools.cli import common
 from tools.sim.line import Noise
@@ -57,29 +58,49 @@ class _Board:
     def __init__(self, key: bytes, chunk: int):
         self.enc = FrameEncoder(key, max(chunk + messages.CHUNK_HEAD_LEN, 2048))
         self.dec = FrameDecoder(2048)
-        self.mac = Hmac(key)
+        self.key = key
+        self.board_mac = Hmac(key)
+        self.mac: Hmac | None = None
+        self.nonce = b""
         self.sender = Sender(self.enc, chunk)
+
+    def hello(self) -> memoryview:
+        self.nonce = new_nonce()
+        msg = {"board_id": "bench-1", "board_type": "sim", "firmware": "bench",
+               "protocol": PROTOCOL_VERSION, "caps": ["jpeg"], "boot_id": 1, "nonce": self.nonce}
+        return self.enc.encode(messages.HELLO, cbor.dumps(msg), mac=self.board_mac)
 
     def receive(self, data: bytes) -> None:
         self.dec.feed(data, self._on_frame)
 
     def _on_frame(self, dec) -> None:
-        if not dec.flags & FLAG_FROM_GATEWAY or not dec.check_mac(self.mac):
+        if not dec.flags & FLAG_FROM_GATEWAY:
+            return
+        if dec.mtype == messages.WELCOME:
+            if dec.check_mac(self.board_mac):
+                msg = cbor.loads(bytes(dec.payload))
+                if msg["hello_nonce"] == self.nonce:
+                    skey = session_key(self.key, self.nonce, msg["nonce"])
+                    self.mac = Hmac(skey)
+                    self.enc.set_key(skey)
+            return
+        if self.mac is None or not dec.check_mac(self.mac):
             return
         try:
             msg = cbor.loads(bytes(dec.payload))
         except cbor.CborError:
             return
         if dec.mtype == messages.ACK:
-            self.sender.on_ack(msg.get("xfer"), msg.get("offset", 0))
+            self.sender.on_ack(msg.get("xfer"), msg.get("offset", 0), msg.get("round"))
         elif dec.mtype == messages.NACK:
-            self.sender.on_nack(msg.get("xfer"), msg.get("offset", 0), msg.get("missing") or [])
+            self.sender.on_nack(msg.get("xfer"), msg.get("offset", 0), msg.get("missing") or [],
+                                msg.get("round"))
 
 
 def measure(baud: int, ber: float, n_frames: int, jpegs: list[bytes], chunk: int = 2048,
             ack_timeout_s: float = 0.05, turnaround_s: float = 0.0005, seed: int = 462) -> dict:
     rate = baud / 10.0
-    key = os.urandom(32)
+    key = hashlib.sha256(b"bench-key-%d" % seed).digest()
     up = Noise(ber, seed=seed)
     down = Noise(ber, seed=seed + 1)
     to_board: list[bytes] = []
@@ -99,20 +120,27 @@ def measure(baud: int, ber: float, n_frames: int, jpegs: list[bytes], chunk: int
         gw.feed(up.impair(data))
 
     def answers_back() -> bool:
-        """Deliver what the gateway wrote; True if anything reached the board."""
+        """Deliver what the gateway wrote; True if anything reached the board.
+
+        Full duplex: an answer costs the board time only if it was waiting
+        for it, i.e. if it moved the transfer on (ack, nack); a heartbeat's
+        answer arrives while the board keeps sending.
+        """
         nonlocal clock
         if not to_board:
             return False
         data = b"".join(to_board)
         to_board.clear()
-        clock += turnaround_s + len(data) / rate
+        arrival = clock + turnaround_s + len(data) / rate
+        s = board.sender
+        before = (s.rounds, s.finished())
         board.receive(down.impair(data))
+        if (s.rounds, s.finished()) != before:
+            clock = max(clock, arrival)
         return True
 
-    hello = {"board_id": "bench-1", "board_type": "sim", "firmware": "bench",
-             "protocol": PROTOCOL_VERSION, "caps": ["jpeg"], "boot_id": 1}
-    while gw.board_id is None:
-        send_up(board.enc.encode(messages.HELLO, cbor.dumps(hello)))
+    while board.mac is None:  # hello until welcomed (noise may take either)
+        send_up(board.hello())
         answers_back()
     rng = random.Random(seed)
     sent: dict[int, str] = {}

@@ -60,14 +60,14 @@ def fake_reads(n: int, rng: random.Random) -> list[dict]:
         rows.append({
             "uid": uuid.UUID(int=rng.getrandbits(128), version=4).hex, "plate": plate,
             "confidence": conf,
-            "candidates": json.dumps([{"text": plate, "confidence": conf},
-                                      {"text": alt, "confidence": round(conf / 3, 3)}]),
-            "char_confidence": "[]", "state": "CA", "seen_at": t,
+            "candidates": [{"text": plate, "confidence": conf},
+                           {"text": alt, "confidence": round(conf / 3, 3)}],
+            "char_confidence": [], "state": "CA", "seen_at": t,
             "board_id": f"esp32-{rng.randint(1, 2)}", "camera": rng.choice(["front", "rear"]),
             "latitude": round(lat, 6), "longitude": round(lon, 6),
             "crop_sha256": f"{rng.getrandbits(256):064x}",
             "context_sha256": f"{rng.getrandbits(256):064x}",
-            "box": json.dumps([rng.randint(0, 1500), rng.randint(0, 900), 120, 40]),
+            "box": [rng.randint(0, 1500), rng.randint(0, 900), 120, 40],
             "frames": rng.randint(1, 5), "upload_state": "pending", "created_at": t,
         })
     return rows

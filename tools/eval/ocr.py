@@ -5,7 +5,8 @@ Prints exact-match accuracy, the same with the letter O and the digit 0
 counted as one (US plates rarely tell them apart), top-5 accuracy (the text
 among the candidates the hotlist matcher sees), character error rate (edit
 distance over label length) and the latency of one read (median and 95th
-percentile, one thread). `--split` picks the fixed fine-tuning split of
+percentile, one thread). `--shrink-to PX` scales crops down first, to see
+how far-away plates fare. `--split` picks the fixed fine-tuning split of
 models.ocr.data (by a hash of the file name): `holdout` is what the shipped
 model never saw in training.
 """
@@ -31,6 +32,8 @@ def register(subparsers) -> None:
                    help="all images, or one side of the fixed fine-tuning split (default all)")
     p.add_argument("--model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--shrink-to", type=int, metavar="PX",
+                   help="first scale each crop down to this width (as a far-away plate would be)")
     p.add_argument("--errors", action="store_true", help="also list the misread files")
     common.add_json(p)
     p.set_defaults(func=run)
@@ -90,13 +93,17 @@ def run(args) -> int:
         if image is None:
             unreadable += 1
             continue
+        if args.shrink_to and image.shape[1] > args.shrink_to:
+            scale = args.shrink_to / image.shape[1]
+            size = (args.shrink_to, max(4, round(image.shape[0] * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         t0 = time.perf_counter()
         result = backend.read(image)
         times.append((time.perf_counter() - t0) * 1000)
         pairs.append((label, result.text, [c.text for c in result.candidates]))
         if result.text != label:
             errors.append({"file": path.name, "label": label, "read": result.text})
-    out = {"dataset": str(args.dir), "split": args.split, **score(pairs), "unreadable": unreadable,
+    out = {"dataset": str(args.dir), "split": args.split, "shrink_to": args.shrink_to, **score(pairs), "unreadable": unreadable,
            "latency_ms_median": round(float(np.median(times)), 3),
            "latency_ms_p95": round(float(np.percentile(times, 95)), 3)}
     if args.errors:

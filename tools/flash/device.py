@@ -37,10 +37,11 @@ class BoardFiles:
         except self._errors as exc:
             self.t.close()
             raise BoardError(
-                f"the board on {port} did not give a MicroPython prompt ({exc}). If the camera "
-                "firmware is running it holds the port: `alpr console PORT` then `service`, "
-                "or power-cycle the board and run this again at once; an ESP32-S3 can be "
-                "rewritten from scratch with --micropython FILE") from None
+                f"the board on {port} did not give a MicroPython prompt ({exc}). The camera "
+                "firmware may be running and holding the port (it passes Ctrl-C through as "
+                "data). OpenMV: connect OpenMV IDE, press Stop, close the IDE and run this "
+                "again; ESP32-S3: run again with --micropython FILE.bin, which erases the "
+                "flash first") from None
 
     def mpy_version(self) -> tuple[int, int]:
         """(major, sub) .mpy version the board's MicroPython loads."""

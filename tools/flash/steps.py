@@ -89,10 +89,11 @@ class FlashJob:
     def run(self) -> list[Step]:
         with tempfile.TemporaryDirectory(prefix="alpr-flash-") as tmp:
             out = Path(tmp)
+            # The provisioned config first: a wrong board id fails before anything slow.
+            config, pinmap = self._board_files()
             self._step("laptop", "check the tools", self._check_tools)
             self._step("laptop", "compile the firmware to .mpy with mpy-cross",
                        lambda: self._compile(out))
-            config, pinmap = self._board_files()
             self._micropython_steps()
             if self.service_first and config is not None:
                 self._step("board", "ask the running camera firmware for service mode",
@@ -115,7 +116,7 @@ class FlashJob:
                            would=", ".join(names))
                 extra = self._extra_files(out, config, pinmap)
                 self._step("board", "write the board's config and key"
-                           if extra else "keep the board's config", 
+                           if extra else "keep the board's config",
                            (lambda: self._copy(board, extra)) if (board and extra) else None,
                            would=(", ".join(f.dest for f in extra) + " (key redacted here)")
                            if extra else "no --board-id: config.json on the board is left as it is")

@@ -25,6 +25,12 @@ TYPE_DEFAULTS = {
     "sim": {"camera": "sim", "transport": "pty", "trigger": "sim"},
 }
 PINMAP_ON_BOARD = "pinmap.json"
+REPO = Path(__file__).resolve().parents[2]
+# The reference build of each board type (hardware/README.md), used when no --pinmap is given.
+DEFAULT_PINMAPS = {
+    "openmv": REPO / "hardware" / "pinmaps" / "openmv-h7-plus.json",
+    "esp32s3": REPO / "hardware" / "pinmaps" / "xiao-esp32s3-sense.json",
+}
 
 
 class BoardConfigError(AlprError):

@@ -37,10 +37,12 @@ class Provisioned:
     key_fingerprint: str
     rekeyed: bool
 
+    pinmap: str = ""
+
     def as_dict(self) -> dict:
         return {"board_id": self.board_id, "board_type": self.board_type, "name": self.name,
                 "config_path": str(self.config_path), "key_fingerprint": self.key_fingerprint,
-                "rekeyed": self.rekeyed}
+                "rekeyed": self.rekeyed, "pinmap": self.pinmap}
 
 
 def new_key() -> bytes:
@@ -63,6 +65,8 @@ def provision(keys_dir: Path, board_id: str, board_type: str, *, name: str = "",
         )
     if not devices.BOARD_ID.match(board_id or "") or set(board_id) <= {"."}:
         raise ProvisionError(f"board id {board_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    if pinmap_path is None and boardconfig.DEFAULT_PINMAPS.get(board_type, Path()).is_file():
+        pinmap_path = boardconfig.DEFAULT_PINMAPS[board_type]
     pinmap = boardconfig.load_pinmap(pinmap_path) if pinmap_path else None
     key_hex = new_key().hex()
     # Validate everything before anything is written, so a bad option leaves no trace.
@@ -80,7 +84,8 @@ def provision(keys_dir: Path, board_id: str, board_type: str, *, name: str = "",
     audit.record(action, username=username, query=board_id,
                  detail=f"type={board_type} key_sha256={fp}")
     logger.info("provisioned board %s (%s), key %s", board_id, board_type, fp)
-    return Provisioned(board_id, board_type, name, path, fp, existing is not None)
+    return Provisioned(board_id, board_type, name, path, fp, existing is not None,
+                       str(pinmap_path or ""))
 
 
 def revoke(keys_dir: Path, board_id: str, *, username: str = "") -> dict:

@@ -111,7 +111,7 @@ def open_regional(url_or_path: str | Path):
         Path(text).parent.mkdir(parents=True, exist_ok=True)
         db = SqliteDatabase(
             text,
-            pragmas={"journal_mode": "wal", "synchronous": "normal", "busy_timeout": 10_000,
+            pragmas={"journal_mode": "wal", "synchronous": "full", "busy_timeout": 10_000,
                      "foreign_keys": 1},
             check_same_thread=False,
         )

@@ -38,7 +38,11 @@ def tls_context(pki_dir: Path) -> ssl.SSLContext:
 
 
 class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: one handshake per connection, not per batch
+    # werkzeug closes the connection after every response (it cannot drain a
+    # request body safely otherwise), so each request is a TCP+TLS connection;
+    # the car keeps several in flight so that the handshakes overlap. Behind a
+    # production WSGI server keep-alive would save those handshakes.
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code="-", size="-"):
         logger.debug("%s %s %s", self.address_string(), self.requestline, code)

@@ -49,6 +49,7 @@ class SimBoard:
         cfg.update(settings or {})
         self.config_path.write_text(json.dumps(cfg, indent=1), encoding="utf-8")
         self.log_path = workdir / "firmware.log"
+        self.binary = micropython_binary()  # fails here, loudly, not in the supervisor thread
         self.proc: subprocess.Popen | None = None
         self.restarts = 0
         self._stop = threading.Event()
@@ -64,9 +65,11 @@ class SimBoard:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         try:
             return subprocess.Popen(
-                [micropython_binary(), "-X", "heapsize=4M", str(FIRMWARE_MAIN),
+                [self.binary, "-X", "heapsize=4M", str(FIRMWARE_MAIN),
                  str(self.config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.workdir,
+                # Its own session: a Ctrl-C at the terminal stops the gateway, which stops the board.
+                start_new_session=True,
                 env={**os.environ, "MICROPYPATH": f".frozen:{REPO / 'firmware'}:{REPO}"},
             )
         finally:

@@ -84,7 +84,7 @@ def _drain(link: LinkManager, board_ids: list[str], drain_s: float) -> dict[str,
             reply = link.command(board_id, "status", timeout=2.0)
             if reply and reply.get("ok"):
                 st = reply["result"]
-                if st.get("queued") == 0 and st.get("state") != "sending":
+                if st.get("queued") == 0 and st.get("sending") is False:
                     final[board_id] = st
         time.sleep(0.3)
     return final

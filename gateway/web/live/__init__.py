@@ -23,7 +23,7 @@ from gateway.store.images import ImageStoreError
 from gateway.store.models import Alert, Read
 from gateway.web.context import ctx
 from gateway.web.session import current_user, passive, requires
-from gateway.web.visibility import alerts_query
+from gateway.web.visibility import alerts_query, entry_details
 
 bp = Blueprint("live", __name__, template_folder="templates")
 
@@ -44,7 +44,8 @@ def index():
     audit.record("live_view", username=user.username, detail=f"{len(reads)} recent reads shown")
     alerts = _open_alerts(user) if can(user.role, "alerts") else []
     return render_template("live/index.html", reads=reads, alerts=alerts,
-                           hit_reads={a.read_id for a in alerts})
+                           hit_reads={a.read_id for a in alerts},
+                           details=entry_details(user, alerts[0]) if alerts else None)
 
 
 @bp.route("/live/reads/<int:read_id>")
@@ -61,7 +62,8 @@ def read_fragment(read_id: int):
 @requires("reads")
 @passive
 def stream():
-    """Server-sent events: `read` and `alert` with ids; the page fetches the fragments.
+    """Server-sent events: `read` and `alert`, each with its server-rendered fragment
+    (saving the browser a request per event: the alert shows sooner).
 
     A stream lasts STREAM_MAX_S and then ends; the browser reconnects at once
     and the session is checked again, so a lock or an expired training stops
@@ -122,14 +124,41 @@ def stream():
                         continue
                     if kind in seen and isinstance(payload.get("id"), int):
                         seen[kind] = max(seen[kind], payload["id"])
+                    shown = _render(kind, payload, user)
+                    if shown is False:
+                        continue
                     yield (f"id: {seen['read']}.{seen['alert']}\nevent: {kind}\n"
                            f"data: {json.dumps(payload)}\n\n")
+                    if kind == "alert":
+                        # Recorded once it is on its way to the screen, not before.
+                        audit.record("alert_shown", username=user.username,
+                                     query=f"alert {payload['id']} ({shown})")
         finally:
             sub.close()
 
     response = Response(stream_with_context(events()), mimetype="text/event-stream")
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+def _render(kind: str, payload: dict, user):
+    """Add the fragment(s) to an event's payload. False: nothing to show (gone, or
+    not for this user); for an alert, a short description for the access record."""
+    if kind == "read":
+        read = Read.get_or_none(Read.id == payload["id"])
+        if read is None:
+            return False
+        payload["html"] = render_template("live/_read.html", read=read, hit=False)
+        return True
+    if kind == "alert":
+        alert = alerts_query(user).where(Alert.id == payload["id"]).first()
+        if alert is None:
+            return False
+        payload["html"] = render_template("alerts/_banner.html", alert=alert,
+                                          details=entry_details(user, alert))
+        payload["item"] = render_template("alerts/_item.html", alert=alert)
+        return f"{alert.list_name} {alert.entry_plate}"
+    return True
 
 
 def _parse_last_event_id(value: str) -> tuple[int | None, int]:

@@ -26,7 +26,8 @@ def register(subparsers) -> None:
     new.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     new.add_argument("--name", default="", help="a label for the devices page")
     new.add_argument("--pinmap", type=Path, metavar="FILE",
-                     help="the board's pin map, e.g. hardware/pinmaps/openmv-h7-plus.json")
+                     help="the board's pin map (default: the reference build's, "
+                          "hardware/pinmaps/openmv-h7-plus.json or xiao-esp32s3-sense.json)")
     new.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                      help="a board setting other than the defaults (JSON value), repeatable, "
                           "e.g. --set burst=5 --set trigger='\"diff\"'")
@@ -84,7 +85,8 @@ def cmd_new(args) -> int:
     verb = "re-keyed" if result.rekeyed else "provisioned"
     common.emit(result.as_dict(), args.json,
                 f"{verb} {result.board_id} ({result.board_type}), key fingerprint "
-                f"{result.key_fingerprint}\nboard config: {result.config_path}\n"
+                f"{result.key_fingerprint}\nboard config: {result.config_path}"
+                f"{' (pin map ' + result.pinmap + ')' if result.pinmap else ''}\n"
                 f"next: alpr flash --board {_flash_board(result.board_type)} "
                 f"--board-id {result.board_id} --port PORT")
     return 0

@@ -18,9 +18,11 @@
     return tpl.content.firstElementChild;
   }
 
-  function addRead(id) {
+  function addRead(data) {
+    var id = data.id;
     if (reads.querySelector('[data-read-id="' + id + '"]')) { return; }
-    window.ALPR.fragment(url(root.dataset.readUrl, id)).then(function (html) {
+    var html = data.html ? Promise.resolve(data.html) : window.ALPR.fragment(url(root.dataset.readUrl, id));
+    html.then(function (html) {
       if (reads.querySelector('[data-read-id="' + id + '"]')) { return; }
       var empty = document.getElementById("no-reads");
       if (empty) { empty.remove(); }
@@ -31,7 +33,9 @@
 
   function addAlert(data) {
     if (!root.dataset.bannerUrl) { return; }
-    window.ALPR.fragment(url(root.dataset.bannerUrl, data.id)).then(function (html) {
+    var banner_html = data.html ? Promise.resolve(data.html)
+      : window.ALPR.fragment(url(root.dataset.bannerUrl, data.id));
+    banner_html.then(function (html) {
       banner.innerHTML = "";
       banner.appendChild(fromHtml(html));
       window.ALPR.sound(data.priority);
@@ -39,7 +43,8 @@
       if (read) { read.classList.add("hit"); }
     }).catch(function () { /* shown on the next reconnect */ });
     if (alerts && !alerts.querySelector('[data-alert-id="' + data.id + '"]')) {
-      window.ALPR.fragment(url(root.dataset.itemUrl, data.id)).then(function (html) {
+      var item = data.item ? Promise.resolve(data.item) : window.ALPR.fragment(url(root.dataset.itemUrl, data.id));
+      item.then(function (html) {
         if (!alerts.querySelector('[data-alert-id="' + data.id + '"]')) {
           alerts.insertBefore(fromHtml(html), alerts.firstChild);
         }
@@ -55,8 +60,12 @@
   source.addEventListener("error", function () {
     state.textContent = "reconnecting…";
     state.classList.add("down");
+    if (source.readyState === EventSource.CLOSED) {
+      // Refused (signed out, screen locked, training lapsed): let the server say where to go.
+      window.setTimeout(function () { window.location.reload(); }, 3000);
+    }
   });
-  source.addEventListener("read", function (ev) { addRead(JSON.parse(ev.data).id); });
+  source.addEventListener("read", function (ev) { addRead(JSON.parse(ev.data)); });
   source.addEventListener("alert", function (ev) { addAlert(JSON.parse(ev.data)); });
   window.addEventListener("pagehide", function () { source.close(); });
 })();

@@ -1,0 +1,1 @@
+"""The technician's console: one board over the link protocol, interactive or one command."""
