@@ -1,7 +1,7 @@
 """The gateway: the stages of one car, started in order, stopped together.
 
     gw = Gateway(config, datadir, extra_ports=sim.gateway_ports)
-    gw.start()            # store, link, recognition, upload, web
+    gw.start()            # store, retention, link, recognition, upload, hotlist sync, web
     gw.wait()             # until stop() (or a signal handler) sets gw.stop_event
     gw.stop()
 
@@ -19,6 +19,7 @@ import threading
 
 from gateway.config import Config
 from gateway.datadir import DataDir
+from gateway.events import bus
 from gateway.stages import Supervisor
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Gateway:
         self.supervisor = Supervisor(self.stop_event)
         self.frames: queue.Queue = queue.Queue(config.link.frame_queue)
         self.db = None
+        self.store = None
         self.link = None
         self.recognition = None
         self.upload = None
@@ -41,17 +43,30 @@ class Gateway:
 
     def start(self) -> Gateway:
         self.init_store()
+        self.start_retention()
         self.start_link()
         self.start_recognition()
         self.start_upload()
+        self.start_hotlist_sync()
         self.start_web()
         return self
 
     def init_store(self) -> None:
         if self.db is None:
-            from gateway.store.db import open_database
+            from gateway.hotlist.match import refresh
+            from gateway.store.setup import open_store
 
-            self.db = open_database(self.datadir.database)
+            self.store = open_store(self.datadir, self.config)
+            self.db = self.store.db
+            # Build the match index now so that the first read does not wait for it.
+            refresh()
+
+    def start_retention(self) -> None:
+        from gateway.store.retention import RetentionStage
+
+        stage = RetentionStage(self.store.images, self.config.store)
+        self.services["retention"] = stage
+        self.supervisor.start(stage)
 
     def start_link(self) -> None:
         from gateway.link.manager import LinkManager
@@ -76,9 +91,16 @@ class Gateway:
         except ImportError as exc:
             logger.warning("upload is not available (%s); reads stay in the car", exc)
             return
-        self.upload = UploadStage(self.config, self.datadir)
+        self.upload = UploadStage(self.config, self.datadir, bus)
         self.services["upload"] = self.upload
         self.supervisor.start(self.upload)
+
+    def start_hotlist_sync(self) -> None:
+        from gateway.upload.hotlist_sync import HotlistSyncStage
+
+        stage = HotlistSyncStage(self.config, self.datadir, bus)
+        self.services["hotlist_sync"] = stage
+        self.supervisor.start(stage)
 
     def start_web(self) -> None:
         try:

@@ -45,7 +45,11 @@ def run(args) -> int:
     try:
         gateway.init_store()
         if args.sim:
+            from gateway.accounts.demo import ensure_demo_admin
             from tools.sim.runner import Simulation
+
+            # A demo car needs someone to sign in; nothing is created once any user exists.
+            ensure_demo_admin(datadir.root)
 
             sim = Simulation(datadir, boards=args.sim).start()
             gateway.extra_ports += sim.gateway_ports
