@@ -3,7 +3,7 @@
 Board(cfg, ...) owns the preallocated buffers, the protocol encoder and
 decoder, and five tasks: receive, heartbeat (1 Hz, with hello while the link
 is down), trigger, sender, and LED. It needs only the backend interfaces
-(camera.py, trigger.py, transport.py), so it runs unchanged on an OpenMV
+(capture.py, trigger.py, transport.py), so it runs unchanged on an OpenMV
 Cam, an ESP32-S3 and the Unix port.
 """
 
@@ -15,7 +15,7 @@ import time
 
 import asyncio
 import config as fwconfig
-from camera import CameraError
+from capture import CameraError
 from framepool import FramePool
 from micropython import const
 

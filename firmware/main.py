@@ -23,7 +23,7 @@ _setup_path()
 import config as fwconfig  # noqa: E402
 import status  # noqa: E402
 from board import EXIT_REBOOT, Board, report, run  # noqa: E402
-from camera import CameraError, make_camera  # noqa: E402
+from capture import CameraError, make_camera  # noqa: E402
 from transport import TransportError, make_transport  # noqa: E402
 from trigger import SimTrigger, make_trigger  # noqa: E402
 

@@ -39,7 +39,7 @@ print([d.poll(k) for k in range(5)])
 
 def test_sim_camera_reads_jpegs_into_a_preallocated_buffer(micropython_bin):
     out = run_mp(micropython_bin, f"""
-import camera
+import capture as camera
 c = camera.SimCamera({str(REPO / "tools/sim/frames")!r})
 buf = bytearray(65536)
 n = c.capture_into(buf)
@@ -71,7 +71,8 @@ def test_board_answers_commands_over_a_loopback(micropython_bin, tmp_path):
     # A whole Board on a loopback transport; the "gateway" end is the shared decoder/encoder.
     out = run_mp(micropython_bin, f"""
 import asyncio, json
-import config, status, transport, camera, trigger
+import config, status, transport, trigger
+import capture as camera
 from board import Board
 from shared import cbor, messages
 from shared.framing import FrameEncoder, FrameDecoder
