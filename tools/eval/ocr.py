@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from gateway.errors import AlprError
+from gateway.recognition.fusion import edit_distance
 from tools.cli import common
 
 
@@ -37,16 +38,6 @@ def register(subparsers) -> None:
     p.add_argument("--errors", action="store_true", help="also list the misread files")
     common.add_json(p)
     p.set_defaults(func=run)
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def score(pairs: list[tuple[str, str, list[str]]]) -> dict:

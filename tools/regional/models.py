@@ -5,7 +5,6 @@ its own access record. SQLite by default; PostgreSQL from a database URL
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from peewee import (
@@ -21,11 +20,9 @@ from peewee import (
 )
 from playhouse.db_url import connect
 
+from gateway.store.models import utcnow
+
 database = DatabaseProxy()
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class RegionalModel(Model):
