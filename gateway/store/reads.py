@@ -90,7 +90,7 @@ def save_reads(news: list[NewRead], images: ImageStore, *, match: bool = True,
 
 
 class _Job:
-    __slots__ = ("news", "images", "reads", "error", "done")
+    __slots__ = ("news", "images", "reads", "error", "done", "staged")
 
     def __init__(self, news: list[NewRead], images: ImageStore):
         self.news = news
@@ -98,6 +98,7 @@ class _Job:
         self.reads: list[Read] = []
         self.error: BaseException | None = None
         self.done = False
+        self.staged: list[tuple] = []
 
 
 class _GroupCommitter:
@@ -110,6 +111,9 @@ class _GroupCommitter:
 
     def submit(self, news: list[NewRead], images: ImageStore) -> list[Read]:
         job = _Job(news, images)
+        # Each caller writes its own temporary image files before queueing, in
+        # parallel with the others; only the flush and the rows are serialised.
+        job.staged = _stage_images(job)
         with self._cond:
             self._waiting.append(job)
             while not job.done:
@@ -132,13 +136,8 @@ class _GroupCommitter:
 
 def _write_batch(batch: list[_Job]) -> None:
     """Images first (durable), then every row in one transaction. Never raises."""
-    staged_by_job = {}
-    for job in batch:
-        try:
-            staged_by_job[id(job)] = _stage_images(job)
-        except BaseException as exc:  # noqa: BLE001 - handed to the job's own caller
-            job.error, job.done = exc, True
-    live = [job for job in batch if not job.done]
+    staged_by_job = {id(job): job.staged for job in batch}
+    live = batch
     try:
         by_store: dict[str, tuple[ImageStore, list]] = {}
         for job in live:

@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from gateway.errors import AlprError
 from tools.cli import common
 
 ALNUM = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
@@ -119,9 +120,14 @@ def run(args) -> int:
                         context_jpeg=context + i.to_bytes(4, "big"))
                 for i in range(args.stored)]
 
+        failures: list[BaseException] = []
+
         def store(part: list) -> None:
-            for new in part:
-                save_read(new, images)
+            try:
+                for new in part:
+                    save_read(new, images)
+            except BaseException as exc:  # noqa: BLE001 - reported after the join
+                failures.append(exc)
 
         parts = [news[w::args.writers] for w in range(args.writers)]
         started, cpu = time.perf_counter(), time.process_time()
@@ -131,6 +137,8 @@ def run(args) -> int:
         for thread in threads:
             thread.join()
         store_seconds = time.perf_counter() - started
+        if failures:
+            raise AlprError(f"storing reads failed: {failures[0]}") from failures[0]
         store_cpu = time.process_time() - cpu
         db.close()
         match.reset()
