@@ -29,3 +29,27 @@ def emit(obj: Any, as_json: bool, human: str | None = None) -> None:
     else:
         sys.stdout.write((human if human is not None else json.dumps(obj, indent=2, default=str)) + "\n")
     sys.stdout.flush()
+
+
+class ImageFiles:
+    """The images named on a command line, decoded one by one.
+
+    A file that cannot be read is reported on stderr and counted in `failed`,
+    and the rest are still processed: one bad photo must not stop a batch.
+    """
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+        self.failed = 0
+
+    def __iter__(self):
+        import cv2
+
+        for path in self.paths:
+            image = cv2.imread(path, cv2.IMREAD_COLOR)
+            if image is None:
+                print(f"alpr: cannot read {path} as an image (missing, or not JPEG/PNG/BMP)",
+                      file=sys.stderr)
+                self.failed += 1
+                continue
+            yield path, image

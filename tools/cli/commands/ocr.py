@@ -9,7 +9,6 @@ status is then 1.
 from __future__ import annotations
 
 import logging
-import sys
 
 from tools.cli import common
 
@@ -27,21 +26,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import cv2
-
     from gateway.recognition import ocr
 
     options = {"threads": args.threads}
     if args.model:
         options["model_path"] = args.model
     backend = ocr.create(args.backend, **options)
-    failed = 0
-    for path in args.images:
-        image = cv2.imread(path, cv2.IMREAD_COLOR)
-        if image is None:
-            print(f"alpr: cannot read {path} as an image (missing, or not JPEG/PNG/BMP)", file=sys.stderr)
-            failed += 1
-            continue
+    files = common.ImageFiles(args.images)
+    for path, image in files:
         result = backend.read(image)
         obj = {
             "file": path,
@@ -51,4 +43,4 @@ def run(args) -> int:
         }
         others = ", ".join(f"{c.text} {c.confidence:.2f}" for c in result.candidates[1:5])
         common.emit(obj, args.json, f"{path}: {result.text or '-'} ({result.confidence:.2f})  others: {others}")
-    return 1 if failed else 0
+    return 1 if files.failed else 0

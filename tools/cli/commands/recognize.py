@@ -10,7 +10,6 @@ is then 1.
 
 from __future__ import annotations
 
-import sys
 import time
 
 from tools.cli import common
@@ -45,16 +44,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import cv2
-
     rec = recognizer(args)
-    failed = 0
-    for path in args.images:
-        image = cv2.imread(path, cv2.IMREAD_COLOR)
-        if image is None:
-            print(f"alpr: cannot read {path} as an image (missing, or not JPEG/PNG/BMP)", file=sys.stderr)
-            failed += 1
-            continue
+    files = common.ImageFiles(args.images)
+    for path, image in files:
         t0 = time.perf_counter()
         plates = rec.read_frame(image)
         ms = (time.perf_counter() - t0) * 1000.0
@@ -63,4 +55,4 @@ def run(args) -> int:
             f"\n  {p.text or '-'} ({p.confidence:.2f}) at {','.join(str(v) for v in p.detection.box)}"
             for p in plates)
         common.emit(obj, args.json, human)
-    return 1 if failed else 0
+    return 1 if files.failed else 0
