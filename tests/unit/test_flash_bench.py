@@ -49,7 +49,7 @@ def test_flash_copies_verifies_and_the_board_loads_it(micropython_bin, tmp_path,
     assert config["pinmap"] == "pinmap.json"
     # The flashed modules (only .mpy but main.py) load under MicroPython, and the
     # firmware's own config loader accepts what was written.
-    probe = ("import config, board, camera, transport, trigger, shared.framing\n"
+    probe = ("import config, board, capture, transport, trigger, shared.framing\n"
              "c = config.load('config.json')\n"
              "p = config.load_pinmap(c['pinmap'])\n"
              "print(c['board_id'], c['trigger_pin'], p['board'])\n")
