@@ -121,3 +121,21 @@ def rank(candidates: Iterable[tuple[str, float]], char_confidence: Sequence[floa
                 if score > scores.get(new, 0.0):
                     scores[new] = score
     return sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
+
+
+class BestOfRanked:
+    """`text` and `confidence` of the best of a ranked `candidates` list.
+
+    Mixed into the per-frame read and the fused read, which both keep their
+    candidates as ranked (text, score) pairs, best first; empty if nothing read.
+    """
+
+    candidates: list[tuple[str, float]]
+
+    @property
+    def text(self) -> str:
+        return self.candidates[0][0] if self.candidates else ""
+
+    @property
+    def confidence(self) -> float:
+        return self.candidates[0][1] if self.candidates else 0.0

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gateway.recognition.formats import BestOfRanked
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Observation:
+class Observation(BestOfRanked):
     board_id: str
     trigger_id: int
     index: int
@@ -38,14 +40,6 @@ class Observation:
     crop: np.ndarray | None = None
     frame_jpeg: bytes | None = None
     state: str = ""
-
-    @property
-    def text(self) -> str:
-        return self.candidates[0][0] if self.candidates else ""
-
-    @property
-    def confidence(self) -> float:
-        return self.candidates[0][1] if self.candidates else 0.0
 
 
 @dataclass

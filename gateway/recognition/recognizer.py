@@ -14,25 +14,18 @@ import numpy as np
 from gateway.recognition import formats
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.detector import create as create_detector
+from gateway.recognition.formats import BestOfRanked
 from gateway.recognition.rectify import rectify
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class PlateRead:
+class PlateRead(BestOfRanked):
     detection: Detection
     candidates: list[tuple[str, float]]  # ranked by formats, best first; empty if nothing read
     char_confidence: list[float] = field(default_factory=list)
     crop: np.ndarray | None = None
-
-    @property
-    def text(self) -> str:
-        return self.candidates[0][0] if self.candidates else ""
-
-    @property
-    def confidence(self) -> float:
-        return self.candidates[0][1] if self.candidates else 0.0
 
     def to_json(self) -> dict:
         return {

@@ -48,11 +48,8 @@ def _read_record(read: Read) -> dict:
 
 
 def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str,
