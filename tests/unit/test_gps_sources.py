@@ -56,7 +56,9 @@ def test_stale_fix_is_not_used():
     assert src.position() is None
 
 
-def _serve(lines: list[bytes], expect: bytes | None = None):
+def _serve(lines: list[bytes], expect: bytes | None = None, repeat: bool = False):
+    """A one-connection server; with repeat it sends the lines every 0.1 s like a receiver
+    talking once a second, because pyserial's socket:// open discards what arrived first."""
     server = socket.create_server(("127.0.0.1", 0))
     got = []
 
@@ -65,8 +67,16 @@ def _serve(lines: list[bytes], expect: bytes | None = None):
         with conn:
             if expect is not None:
                 got.append(conn.recv(100))
-            for line in lines:
-                conn.sendall(line)
+            deadline = time.monotonic() + 5
+            try:
+                while True:
+                    for line in lines:
+                        conn.sendall(line)
+                    if not repeat or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+            except OSError:
+                pass  # the client has what it needed and hung up
             time.sleep(2)
         server.close()
 
@@ -94,7 +104,7 @@ def test_gpsd_client_over_tcp():
 
 
 def test_nmea_receiver_through_pyserial_url():
-    port, _ = _serve([b"$GPGSV,junk\r\n", RMC.encode() + b"\r\n"])
+    port, _ = _serve([b"$GPGSV,junk\r\n", RMC.encode() + b"\r\n"], repeat=True)
     src = gps.from_config(GpsConfig(source="nmea", port=f"socket://127.0.0.1:{port}"))
     assert _wait_position(src, threading.Event()) == pytest.approx((48.1173, 11.5167), abs=1e-4)
 
