@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import time
 import uuid
@@ -97,6 +98,7 @@ class Matcher:
         self._expires: dict[int, dt.datetime] = {}
         self._fold: dict[str, int | list[int]] = {}
         self._patterns: list[_Pattern] = []
+        self._any_pattern: tuple | None = None  # (raw, folded) alternations of every pattern
         self.generation = ""
 
     def __len__(self) -> int:
@@ -157,6 +159,7 @@ class Matcher:
             max_len = 99 if "*" in plate else min_len
             self._patterns.append(_Pattern(idx, pattern_regex(plate), pattern_regex(plate, True),
                                            fixed, min_len, max_len))
+            self._any_pattern = None
             return
         key = fold(plate)
         prev = self._fold.get(key)
@@ -177,6 +180,7 @@ class Matcher:
         """Every active entry any candidate matches, best first, one hit per entry."""
         best: dict[int, tuple[float, str, int, str]] = {}
         get = self._fold.get  # the hot loop below probes this a few hundred times per read
+        contains = self._fold.__contains__
         plates = self._plates
         seen: set[str] = set()
 
@@ -187,6 +191,7 @@ class Matcher:
                 if held is None or quality > held[0]:
                     best[idx] = (quality, kind, rank, text)
 
+        any_raw, any_folded = self._pattern_alternations()
         for rank, raw in enumerate(candidates):
             cand = normalize(raw)
             if not cand or cand in seen:
@@ -216,11 +221,12 @@ class Matcher:
             if n >= 4:  # one character missing from the candidate
                 for i in range(n + 1):
                     head, tail = folded[:i], folded[i:]
-                    for ch in FOLDED_ALPHABET:
-                        found = get(head + ch + tail)
-                        if found is not None:
-                            offer(found, lambda plate, i=i, cand=cand: self._indel_quality(
-                                plate[:i] + plate[i + 1:], cand), "fuzzy", rank, cand)
+                    # Build the keys and test them in C: most of a read's probing happens here.
+                    for key in filter(contains, [head + ch + tail for ch in FOLDED_ALPHABET]):
+                        offer(get(key), lambda plate, i=i, cand=cand: self._indel_quality(
+                            plate[:i] + plate[i + 1:], cand), "fuzzy", rank, cand)
+            if not self._patterns or not any_raw.match(cand) and not any_folded.match(folded):
+                continue  # one regex in C rules out every pattern for most candidates
             for pat in self._patterns:
                 if not pat.min_len <= n <= pat.max_len:
                     continue
@@ -236,6 +242,15 @@ class Matcher:
         if not best:
             return []
         return self._hits(best, now or utcnow())
+
+    def _pattern_alternations(self) -> tuple:
+        alternations = self._any_pattern
+        if alternations is None:
+            patterns = self._patterns or []
+            alternations = self._any_pattern = (
+                re.compile("|".join(f"(?:{p.raw.pattern})" for p in patterns) or "(?!)"),
+                re.compile("|".join(f"(?:{p.folded.pattern})" for p in patterns) or "(?!)"))
+        return alternations
 
     def _hits(self, best: dict, now: dt.datetime) -> list[Hit]:
         hits = []

@@ -12,11 +12,11 @@ import ctypes
 import ctypes.util
 import errno
 import hashlib
+import itertools
 import logging
 import os
+import re
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import AlprError
@@ -32,17 +32,33 @@ class DiskFullError(ImageStoreError):
     """No space left on the data folder's disk."""
 
 
+_TMP_SERIAL = itertools.count()  # next() on a count is atomic under the GIL
+_SHA = re.compile(r"[0-9a-f]{64}")
+
+
 def _is_sha(sha: str) -> bool:
-    return len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)
+    return bool(_SHA.fullmatch(sha))
 
 
-@dataclass
 class Staged:
-    """An image written under a temporary name, not yet durable or in place."""
+    """An image written under a temporary name, not yet durable or in place.
 
-    sha: str
-    tmp: Path | None  # None: the image was already stored
-    target: Path
+    Paths are kept as strings: a stored read stages two images, and pathlib
+    objects cost more than the system calls they name.
+    """
+
+    __slots__ = ("sha", "tmp_name", "target_name")
+
+    def __init__(self, sha: str, tmp: str | None, target: str):
+        self.sha, self.tmp_name, self.target_name = sha, tmp, target
+
+    @property
+    def tmp(self) -> Path | None:  # None: the image was already stored
+        return None if self.tmp_name is None else Path(self.tmp_name)
+
+    @property
+    def target(self) -> Path:
+        return Path(self.target_name)
 
 
 class ImageStore:
@@ -57,6 +73,8 @@ class ImageStore:
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        self._root_name = str(self.root)
+        self._folders: set[str] = set()  # sub-folders known to exist: one mkdir each, not one per image
 
     def path(self, sha: str) -> Path:
         if not _is_sha(sha):
@@ -74,43 +92,89 @@ class ImageStore:
 
     def stage(self, data: bytes) -> Staged:
         sha = hashlib.sha256(data).hexdigest()
-        target = self.path(sha)
-        if target.exists():
+        folder = f"{self._root_name}/{sha[:2]}"
+        target = f"{folder}/{sha}.jpg"
+        if os.path.exists(target):
             return Staged(sha, None, target)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{sha}.", suffix=".tmp")
+            if sha[:2] not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(sha[:2])
+            # A name unique to this process and call (cheaper than mkstemp's random tries).
+            tmp = f"{folder}/.{sha}.{os.getpid()}-{next(_TMP_SERIAL)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
             except OSError:
-                Path(tmp).unlink(missing_ok=True)
+                os.unlink(tmp)
                 raise
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise _translate(exc, self.root) from None
-        return Staged(sha, Path(tmp), target)
+        return Staged(sha, tmp, target)
 
     def commit(self, staged: list[Staged]) -> None:
         """Make staged images durable and put them in place."""
-        pending = [s for s in staged if s.tmp is not None]
+        pending = [s for s in staged if s.tmp_name is not None]
         if not pending:
             return
         try:
             if not _syncfs(self.root):
                 for item in pending:
-                    _fsync_path(item.tmp)
-                for folder in {item.tmp.parent for item in pending}:
+                    _fsync_path(item.tmp_name)
+                for folder in {os.path.dirname(item.tmp_name) for item in pending}:
                     _fsync_dir(folder)
-            for item in pending:
-                os.replace(item.tmp, item.target)
         except OSError as exc:
             self.discard(pending)
             raise _translate(exc, self.root) from None
+        self.place(pending)
+
+    def flush(self) -> None:
+        """Make everything written on the images' filesystem durable (one syncfs);
+        ImageStoreError where that is impossible. See `flushes_with`."""
+        try:
+            if not _syncfs(self.root):
+                raise OSError(errno.EIO, "the filesystem could not be flushed")
+        except OSError as exc:
+            raise _translate(exc, self.root) from None
+
+    def place(self, staged: list[Staged]) -> None:
+        """Rename flushed images into place (a crash before this is undone by `recover`)."""
+        try:
+            for item in staged:
+                if item.tmp_name is None:
+                    continue
+                try:
+                    os.replace(item.tmp_name, item.target_name)
+                except FileNotFoundError:
+                    # A reader's lookup recovered this very file a moment ago.
+                    if not os.path.exists(item.target_name):
+                        raise
+        except OSError as exc:
+            self.discard(staged)
+            raise _translate(exc, self.root) from None
+
+    def flushes_with(self, path: Path | str) -> bool:
+        """True if one `flush()` also makes `path`'s written data durable:
+        syncfs(2) is available and `path` lies on the images' filesystem."""
+        if _SYNCFS is None:
+            return False
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return os.stat(path).st_dev == os.stat(self.root).st_dev
+        except OSError:
+            return False
 
     def discard(self, staged: list[Staged]) -> None:
         for item in staged:
-            if item.tmp is not None:
-                item.tmp.unlink(missing_ok=True)
+            if item.tmp_name is not None:
+                try:
+                    os.unlink(item.tmp_name)
+                except FileNotFoundError:
+                    pass
 
     def read(self, sha: str) -> bytes:
         try:

@@ -50,6 +50,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2, help="TensorFlow threads")
     p.add_argument("--work", default=str(BUILD), help="cache and checkpoint folder")
     p.add_argument("--no-quantize", action="store_true", help="export float32 weights")
+    p.add_argument("--init-weights", metavar="H5", help="start from these weights (a longer fine-tuning run)")
+    p.add_argument("--export-only", action="store_true", help="only export --init-weights to --out")
     args = p.parse_args(argv)
     if args.short:
         args.synthetic, args.real_copies, args.steps, args.steps_per_epoch, args.batch = 256, 1, 6, 3, 32
@@ -113,7 +115,7 @@ def train(args) -> dict:
     import keras
     import tensorflow as tf
 
-    from models.ocr.model import build, for_inference
+    from models.ocr.model import build
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -145,6 +147,11 @@ def train(args) -> dict:
         return keras.ops.ctc_loss(y_true, y_pred, label_len, logit_len, mask_index=0)
 
     net = build()
+    if args.init_weights:
+        net.load_weights(args.init_weights)
+        logger.info("starting from %s", args.init_weights)
+    if args.export_only:
+        return _export(net, args, {"train_seconds": 0.0, "samples": 0, "steps": 0}, holdout)
     aug = keras.Sequential(
         [keras.layers.RandomTranslation(0.04, 0.03, fill_mode="nearest"), keras.layers.RandomZoom((-0.06, 0.06), fill_mode="nearest")],
         name="augment",
@@ -161,6 +168,8 @@ def train(args) -> dict:
 
     class Score(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
+            if not args.short:  # so a run cut short can still be exported (--export-only)
+                net.save_weights(str(Path(args.work) / "ocr.weights.h5"))
             if holdout is not None and not args.short:
                 acc = exact_match(net, holdout[0], holdout[1])
                 logger.info("epoch %d loss %.3f held-out real exact %.3f", epoch + 1, logs["loss"], acc)
@@ -171,19 +180,17 @@ def train(args) -> dict:
 
     if not args.short:
         net.save_weights(str(Path(args.work) / "ocr.weights.h5"))  # for later fine-tuning runs
-    infer = for_inference(net)
-    tflite = export_tflite(infer, quantize=not args.no_quantize)
+    return _export(net, args, {"train_seconds": round(train_s, 1), "samples": int(len(x)), "steps": epochs * args.steps_per_epoch}, holdout)
+
+
+def _export(net, args, facts: dict, holdout) -> dict:
+    from models.ocr.model import for_inference
+
+    tflite = export_tflite(for_inference(net), quantize=not args.no_quantize)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(tflite)
-    report = {
-        "out": str(out),
-        "bytes": len(tflite),
-        "train_seconds": round(train_s, 1),
-        "samples": int(len(x)),
-        "steps": epochs * args.steps_per_epoch,
-        "quantized": not args.no_quantize,
-    }
+    report = {"out": str(out), "bytes": len(tflite), **facts, "quantized": not args.no_quantize}
     if holdout is not None:
         report["holdout_exact_keras"] = exact_match(net, holdout[0], holdout[1])
     logger.info("done: %s", json.dumps(report))

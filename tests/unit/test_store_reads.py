@@ -66,6 +66,54 @@ def test_save_read_stores_images_row_then_publishes(db, images):
     assert [(e.kind, e.data) for e in events] == [("read", {"id": read.id, "uid": read.uid})]
 
 
+def test_stored_row_is_what_the_model_reads_back(db, images):
+    read = save_read(new_read("XYZ789", "XY2789"), images)
+    stored = Read.get_by_id(read.id)
+    for name in ("uid", "plate", "confidence", "candidates", "seen_at", "crop_sha256", "box", "frames"):
+        assert getattr(stored, name) == getattr(read, name), name
+    assert isinstance(stored.created_at, dt.datetime) and stored.upload_state == "pending"
+    assert len({save_read(new_read("XYZ789"), images).uid for _ in range(3)} | {read.uid}) == 4
+
+
+def test_failed_image_flush_stores_no_row_and_warns(db, images, monkeypatch):
+    from gateway.store.images import DiskFullError
+
+    def full(self, *_):
+        raise DiskFullError("the disk holding the images is full")
+
+    # Whichever way this machine flushes: one syncfs, or image by image.
+    monkeypatch.setattr(ImageStore, "flush", full)
+    monkeypatch.setattr(ImageStore, "commit", full)
+    sub = bus.subscribe()
+    with pytest.raises(DiskFullError):
+        save_read(new_read("FULL01"), images)
+    assert Read.select().where(Read.plate == "FULL01").count() == 0
+    events = drain(sub)
+    sub.close()
+    assert not any(e.kind == "read" for e in events)
+    assert any(e.kind == "warning" and e.data["source"] == "disk" for e in events)
+    assert not list(images.root.glob("*/.*.tmp"))  # its staged images were removed too
+    monkeypatch.undo()
+    assert save_read(new_read("FULL01"), images).id  # the caller kept it and tries again
+
+
+def test_entry_added_while_a_read_is_being_written_still_alerts(db, images):
+    from gateway.hotlist import match
+    from gateway.hotlist.wanted import add_wanted
+    from gateway.store import reads as store_reads
+
+    match.refresh()
+    new = new_read("RACE01")
+    matching = store_reads._Matching([new], True)  # matched before the officer's entry existed
+    assert matching.hits == [[]]
+    _, found = add_wanted("RACE01", reason="stolen", case_number="C-9", username="officer",
+                          expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1))
+    assert found == []  # the read is not committed yet, so the officer's check cannot see it
+    [(read, alerts)] = store_reads._committer.submit([new], matching, images)
+    assert [(a.entry_plate, a.match_kind) for a in alerts] == [("RACE01", "exact")]
+    assert Alert.select().where(Alert.read == read.id).count() == 1
+
+
 def test_alerts_are_raised_in_priority_order_and_covert_ones_not_published(db, images, tmp_path):
     import_file(clew_file(tmp_path / "a.tbl", [("ABC123", "CA")]), "clew", "svs", username="t",
                 priority=5)
@@ -84,6 +132,20 @@ def test_alerts_are_raised_in_priority_order_and_covert_ones_not_published(db, i
     covert = Alert.get(Alert.list_name == "task")
     assert covert.covert and covert.read_id == read.id
     assert AlertEvent.get(AlertEvent.alert == covert).step == "new"
+
+
+def test_without_syncfs_images_and_rows_are_flushed_one_by_one(db, datadir, monkeypatch):
+    from gateway.store import images as images_module
+    from gateway.store import reads as store_reads
+
+    monkeypatch.setattr(images_module, "_SYNCFS", None)
+    monkeypatch.setattr(store_reads, "_committer", store_reads._GroupCommitter())
+    store = ImageStore(datadir.images)
+    assert not store.flushes_with(datadir.database)
+    read = save_read(new_read("NOSYNC1"), store)
+    assert Read.get_by_id(read.id).plate == "NOSYNC1"
+    assert store.read(read.crop_sha256) == b"crop-NOSYNC1"
+    assert not list(store.root.glob("*/.*.tmp"))
 
 
 def test_concurrent_saves_all_land(db, images):
