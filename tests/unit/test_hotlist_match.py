@@ -127,3 +127,26 @@ def test_match_entry_agrees_with_the_index(lists):
                          ("ABC123", ["XABC123"]), ("7AB*", ["7AB1"])]:
         assert match.match_entry(plate, "*" in plate, cands) is not None
     assert match.match_entry("ABC123", False, ["XYZ999"]) is None
+
+
+def test_shortened_key_filter_has_no_false_negatives():
+    import random
+
+    from gateway.hotlist.match import Matcher
+    from gateway.hotlist.plates import fold
+
+    rng = random.Random(5)
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    keys = {fold("".join(rng.choices(alphabet, k=rng.randint(2, 10)))) for _ in range(3000)}
+    m = Matcher()
+    m._fold = {key: i for i, key in enumerate(keys)}
+    m._build_shortened_filter()
+    for key in keys:
+        for i in range(len(key)):
+            assert m._may_be_shortened(key[:i] + key[i + 1:]), (key, i)
+    # An entry added later is covered too, and unrelated keys are mostly filtered out.
+    m._plates, m._list_of = [], __import__("array").array("i")
+    m._add(99, "QX7QX7QX", 1, False, None)
+    assert m._may_be_shortened(fold("QX7QX7X"))
+    misses = sum(m._may_be_shortened(fold("".join(rng.choices(alphabet, k=7)))) for _ in range(2000))
+    assert misses < 200
