@@ -1,7 +1,9 @@
 """Opening the car's database: SQLite in WAL mode, durable commits, migrations.
 
-`synchronous=FULL` because a read reported stored must survive a power cut;
-WAL keeps readers (the UI, the uploader) off the writer's back.
+`synchronous=FULL` because a read reported stored must survive a power cut
+(the read store relaxes it for its own transactions only, which one syncfs
+then makes durable: see gateway.store.reads); WAL keeps readers (the UI, the
+uploader) off the writer's back.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""Storing a read durably, matching it, and only then telling anyone.
+"""Storing a read durably, with its alerts, and only then telling anyone.
 
 Order matters (the policy's "a read reported stored is never lost"):
-1. the images are written (fsync'd, renamed) and the row committed in SQLite
-   WAL with synchronous=FULL;
-2. the read's candidates are matched against the active hotlists and the
-   alerts committed;
-3. only then are `read` and `alert` events published on the bus. Alerts from
+1. the read's candidates are matched against the active hotlists;
+2. its images are written under temporary names, and the row and its alerts
+   are committed in one transaction;
+3. one filesystem flush makes the images and the database's WAL durable
+   (shared by every read written meanwhile, see _GroupCommitter), and the
+   images are renamed into place;
+4. only then are `read` and `alert` events published on the bus. Alerts from
    covert lists are stored but never published to the car's UI.
 """
 
