@@ -59,6 +59,10 @@ def create_ocr(name: str = "tflite", threads: int = 1):
 
 
 MIN_READ = 0.15  # a "plate" read below this is most likely a sign, a grille or a tail light
+# Two or three characters is what a badge, a sign or a grille gives; plates that
+# short exist (vanity, motorcycles) but are rare, so such a reading must be sure.
+SHORT_READ_CHARS = 3
+MIN_SHORT_READ = 0.5
 
 
 class Recognizer:
@@ -85,7 +89,8 @@ class Recognizer:
             result = self.ocr.read(crop)
             char_conf = list(getattr(result, "char_confidences", None) or [])
             ranked = formats.rank(_candidates(result), char_conf)
-            if not ranked or ranked[0][1] < self.min_read:
+            if not ranked or ranked[0][1] < self.min_read or (
+                    len(ranked[0][0]) <= SHORT_READ_CHARS and ranked[0][1] < MIN_SHORT_READ):
                 logger.debug("detection at %s dropped: no plausible reading", det.box)
                 continue
             reads.append(PlateRead(det, ranked, char_conf, crop))
