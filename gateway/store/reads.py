@@ -197,7 +197,7 @@ class _GroupCommitter:
                 self._inserting = True
                 self._cond.release()
                 try:
-                    _insert_batch(batch)
+                    _insert_batch(batch, self._insert_lock)
                 finally:
                     self._cond.acquire()
                     self._inserting = False
@@ -260,11 +260,11 @@ class _Rows:
         self.ticket = 0
 
 
-def _insert_batch(batch: list[_Rows]) -> None:
+def _insert_batch(batch: list[_Rows], lock: threading.Lock) -> None:
     """Every caller's rows in one transaction without SQLite's own fsync (the group flush
     makes them durable); all fail together. Never raises."""
     try:
-        with _committer._insert_lock:
+        with lock:
             database.execute_sql("PRAGMA synchronous=NORMAL")
             try:
                 with database.atomic():
