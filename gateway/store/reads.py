@@ -263,6 +263,7 @@ class _Rows:
 def _insert_batch(batch: list[_Rows], lock: threading.Lock) -> None:
     """Every caller's rows in one transaction without SQLite's own fsync (the group flush
     makes them durable); all fail together. Never raises."""
+    committed: list[Read] = []
     try:
         with lock:
             database.execute_sql("PRAGMA synchronous=NORMAL")
@@ -271,11 +272,17 @@ def _insert_batch(batch: list[_Rows], lock: threading.Lock) -> None:
                     for rows in batch:
                         rows.stored = _insert_rows(list(zip(rows.news, rows.staged, strict=True)),
                                                    rows.matching.hits)
+                committed = [read for rows in batch for read, _ in rows.stored]
                 for rows in batch:
                     rows.stored = _rematched(rows.stored, rows.matching)
             finally:
                 database.execute_sql("PRAGMA synchronous=FULL")
     except BaseException as exc:  # noqa: BLE001 - every caller in the batch gets it
+        if committed:  # the callers will keep their reads and retry: no second copy may stay
+            try:
+                _forget(committed)
+            except Exception:  # noqa: BLE001 - the original error is the one to report
+                logger.exception("could not remove %d reads of a failed write", len(committed))
         for rows in batch:
             rows.error, rows.stored = exc, []
 

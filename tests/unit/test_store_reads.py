@@ -210,3 +210,18 @@ def test_cli_search_requires_purpose_and_case_and_is_recorded(tmp_path, capsys):
     rec = AccessRecord.get(AccessRecord.action == "reads.search")
     assert (rec.username, rec.query, rec.purpose, rec.case_number) == (
         "det1", "7AB*", "robbery follow-up", "24-0117")
+
+
+def test_a_write_failing_after_its_commit_leaves_no_row_behind(db, images, monkeypatch):
+    from gateway.store import reads as store_reads
+
+    def broken(stored, matching):
+        raise RuntimeError("index lookup failed")
+
+    monkeypatch.setattr(store_reads, "_rematched", broken)
+    with pytest.raises(RuntimeError, match="index lookup failed"):
+        save_read(new_read("RETRY1"), images)
+    assert Read.select().where(Read.plate == "RETRY1").count() == 0
+    monkeypatch.undo()
+    assert save_read(new_read("RETRY1"), images).plate == "RETRY1"
+    assert Read.select().where(Read.plate == "RETRY1").count() == 1
