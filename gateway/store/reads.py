@@ -169,19 +169,19 @@ class _GroupCommitter:
         try:
             staged = _stage_images(images, news)
             if not self._shares_flush(images):
-                return self._write_apart(news, matching, staged, images)
+                return self._write_apart(_Rows(news, staged, matching), images)
             stored, ticket = self._insert(_Rows(news, staged, matching))
         except BaseException as exc:
-            images.discard([s for pair in staged for s in pair if s is not None])
+            images.discard(_files(staged))
             _warn_if_full(exc)
             raise
         error = self._wait_durable(ticket, images)
         if error is not None:
             _forget([read for read, _ in stored])
-            images.discard([s for pair in staged for s in pair if s is not None])
+            images.discard(_files(staged))
             _warn_if_full(error)
             raise error
-        images.place([s for pair in staged for s in pair if s is not None])
+        images.place(_files(staged))
         return stored
 
     def _insert(self, rows: _Rows) -> tuple[list[tuple], int]:
@@ -197,7 +197,7 @@ class _GroupCommitter:
                 self._inserting = True
                 self._cond.release()
                 try:
-                    _insert_batch(batch, self._insert_lock)
+                    _insert_batch(batch, self._insert_lock, relaxed=True)
                 finally:
                     self._cond.acquire()
                     self._inserting = False
@@ -241,11 +241,17 @@ class _GroupCommitter:
                     return error
         return None
 
-    def _write_apart(self, news: list[NewRead], matching: _Matching, staged: list[tuple],
-                     images: ImageStore) -> list[tuple]:
-        images.commit([s for pair in staged for s in pair if s is not None])
-        with self._insert_lock:
-            return _write_rows(news, staged, matching)
+    def _write_apart(self, rows: _Rows, images: ImageStore) -> list[tuple]:
+        images.commit(_files(rows.staged))
+        _insert_batch([rows], self._insert_lock, relaxed=False)
+        if rows.error is not None:
+            raise rows.error
+        return rows.stored
+
+
+def _files(staged: list[tuple]) -> list:
+    """The staged image files of (crop, context) pairs, leaving out the absent ones."""
+    return [s for pair in staged for s in pair if s is not None]
 
 
 class _Rows:
@@ -260,13 +266,16 @@ class _Rows:
         self.ticket = 0
 
 
-def _insert_batch(batch: list[_Rows], lock: threading.Lock) -> None:
-    """Every caller's rows in one transaction without SQLite's own fsync (the group flush
-    makes them durable); all fail together. Never raises."""
+def _insert_batch(batch: list[_Rows], lock: threading.Lock, *, relaxed: bool) -> None:
+    """Every caller's rows in one transaction; all fail together. Never raises.
+
+    `relaxed`: without SQLite's own fsync, for the group flush to make durable.
+    """
     committed: list[Read] = []
     try:
         with lock:
-            database.execute_sql("PRAGMA synchronous=NORMAL")
+            if relaxed:
+                database.execute_sql("PRAGMA synchronous=NORMAL")
             try:
                 with database.atomic():
                     for rows in batch:
@@ -276,7 +285,8 @@ def _insert_batch(batch: list[_Rows], lock: threading.Lock) -> None:
                 for rows in batch:
                     rows.stored = _rematched(rows.stored, rows.matching)
             finally:
-                database.execute_sql("PRAGMA synchronous=FULL")
+                if relaxed:
+                    database.execute_sql("PRAGMA synchronous=FULL")
     except BaseException as exc:  # noqa: BLE001 - every caller in the batch gets it
         if committed:  # the callers will keep their reads and retry: no second copy may stay
             try:
@@ -285,13 +295,6 @@ def _insert_batch(batch: list[_Rows], lock: threading.Lock) -> None:
                 logger.exception("could not remove %d reads of a failed write", len(committed))
         for rows in batch:
             rows.error, rows.stored = exc, []
-
-
-def _write_rows(news: list[NewRead], staged: list[tuple], matching: _Matching) -> list[tuple]:
-    """The reads with their alerts; then alerts for hits of an index changed meanwhile."""
-    with database.atomic():
-        stored = _insert_rows(list(zip(news, staged, strict=True)), matching.hits)
-    return _rematched(stored, matching)
 
 
 def _rematched(stored: list[tuple], matching: _Matching) -> list[tuple]:

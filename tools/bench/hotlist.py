@@ -172,7 +172,7 @@ def run(args) -> int:
         "store_cpu_ms_per_read": round(store_cpu / args.stored * 1000, 3),
         "store_kernel_ms_per_read": round(store_sys / args.stored * 1000, 3),
         "writers": args.writers,
-        "stored_reads_with_alerts": alerts_raised,
+        "alerts_raised": alerts_raised,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     human = "\n".join(f"{k:18} {v}" for k, v in out.items())
