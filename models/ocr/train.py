@@ -53,6 +53,8 @@ def parse_args(argv=None):
     p.add_argument("--init-weights", metavar="H5", help="start from these weights (a longer fine-tuning run)")
     p.add_argument("--export-only", action="store_true", help="only export --init-weights to --out")
     args = p.parse_args(argv)
+    if args.export_only and not args.init_weights:
+        p.error("--export-only needs --init-weights (the weights to export)")
     if args.short:
         args.synthetic, args.real_copies, args.steps, args.steps_per_epoch, args.batch = 256, 1, 6, 3, 32
     return args
@@ -120,6 +122,12 @@ def train(args) -> dict:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(args.seed)
+    if args.export_only:
+        # Only the held-out crops, for the report: drawing the training set is not needed.
+        net = build()
+        net.load_weights(args.init_weights)
+        holdout = data.load_real(data.real_split(args.real_crops)["holdout"]) if args.real_crops else None
+        return _export(net, args, {"train_seconds": 0.0, "samples": 0, "steps": 0}, holdout)
     t_start = time.time()
     x, y, holdout = build_training_set(args)
     logger.info("training set: %d samples", len(x))
@@ -150,8 +158,6 @@ def train(args) -> dict:
     if args.init_weights:
         net.load_weights(args.init_weights)
         logger.info("starting from %s", args.init_weights)
-    if args.export_only:
-        return _export(net, args, {"train_seconds": 0.0, "samples": 0, "steps": 0}, holdout)
     aug = keras.Sequential(
         [keras.layers.RandomTranslation(0.04, 0.03, fill_mode="nearest"), keras.layers.RandomZoom((-0.06, 0.06), fill_mode="nearest")],
         name="augment",
