@@ -127,6 +127,10 @@ def main(argv=None) -> int:
     ap.add_argument("--quantize", choices=["float32", "float16", "int8"], default="float16")
     ap.add_argument("--checkpoint-every", type=int, default=250)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-weights", metavar="FILE",
+                    help="start from these weights (a .weights.h5 checkpoint or a shipped .tflite, e.g. "
+                         "models/detector/detector.tflite: a fresh checkout has only that); --resume wins "
+                         "where its checkpoint exists")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--short", action="store_true", help="tiny synthetic-only run for the tests")
     ap.add_argument("--export-only", action="store_true", help="export the checkpoint next to --out")
@@ -163,6 +167,14 @@ def main(argv=None) -> int:
         state = ckpt.with_suffix(".step")
         start = int(state.read_text()) if state.exists() else 0
         logger.info("resumed from %s at step %d", ckpt, start)
+    elif args.init_weights:
+        if str(args.init_weights).endswith(".tflite"):
+            from models.tflite_weights import load_into
+
+            load_into(model, args.init_weights)
+        else:
+            model.load_weights(args.init_weights)
+        logger.info("starting from %s", args.init_weights)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, warmup_target=None, alpha=0.02)
     optimizer = keras.optimizers.Adam(schedule)
     model.compile(optimizer=optimizer, loss=detector_loss)

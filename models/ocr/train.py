@@ -47,10 +47,15 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--width", type=float, default=1.0,
+                   help="channel multiplier of the network (models.ocr.model.build); the shipped file's width "
+                        "is in the model card")
     p.add_argument("--threads", type=int, default=2, help="TensorFlow threads")
     p.add_argument("--work", default=str(BUILD), help="cache and checkpoint folder")
     p.add_argument("--no-quantize", action="store_true", help="export float32 weights")
-    p.add_argument("--init-weights", metavar="H5", help="start from these weights (a longer fine-tuning run)")
+    p.add_argument("--init-weights", metavar="FILE",
+                   help="start from these weights: a Keras .weights.h5 checkpoint, or a shipped .tflite model "
+                        "(a longer fine-tuning run; a fresh checkout has only the .tflite)")
     p.add_argument("--export-only", action="store_true", help="only export --init-weights to --out")
     args = p.parse_args(argv)
     if args.export_only and not args.init_weights:
@@ -124,8 +129,8 @@ def train(args) -> dict:
     keras.utils.set_random_seed(args.seed)
     if args.export_only:
         # Only the held-out crops, for the report: drawing the training set is not needed.
-        net = build()
-        net.load_weights(args.init_weights)
+        net = build(args.width)
+        _load_initial(net, args.init_weights, None)
         holdout = data.load_real(data.real_split(args.real_crops)["holdout"]) if args.real_crops else None
         return _export(net, args, {"train_seconds": 0.0, "samples": 0, "steps": 0}, holdout)
     t_start = time.time()
@@ -154,9 +159,9 @@ def train(args) -> dict:
         logit_len = keras.ops.full((batch,), keras.ops.shape(y_pred)[1], "int32")
         return keras.ops.ctc_loss(y_true, y_pred, label_len, logit_len, mask_index=0)
 
-    net = build()
+    net = build(args.width)
     if args.init_weights:
-        net.load_weights(args.init_weights)
+        _load_initial(net, args.init_weights, x[:2048, ..., None].astype("float32") / 255.0)
         logger.info("starting from %s", args.init_weights)
     aug = keras.Sequential(
         [keras.layers.RandomTranslation(0.04, 0.03, fill_mode="nearest"), keras.layers.RandomZoom((-0.06, 0.06), fill_mode="nearest")],
@@ -187,6 +192,15 @@ def train(args) -> dict:
     if not args.short:
         net.save_weights(str(Path(args.work) / "ocr.weights.h5"))  # for later fine-tuning runs
     return _export(net, args, {"train_seconds": round(train_s, 1), "samples": int(len(x)), "steps": epochs * args.steps_per_epoch}, holdout)
+
+
+def _load_initial(net, path: str, calibration) -> None:
+    if path.endswith(".tflite"):
+        from models.tflite_weights import load_into
+
+        load_into(net, path, calibration)
+    else:
+        net.load_weights(path)
 
 
 def _export(net, args, facts: dict, holdout) -> dict:

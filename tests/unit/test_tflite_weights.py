@@ -1,0 +1,62 @@
+"""Training continues from a shipped .tflite: its weights load back into the Keras networks."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from gateway.recognition.detector_tflite import TfliteDetector  # noqa: E402
+from gateway.recognition.ocr_input import preprocess  # noqa: E402
+from gateway.recognition.ocr_tflite import DEFAULT_MODEL as OCR_MODEL  # noqa: E402
+from gateway.recognition.ocr_tflite import TfliteOcr  # noqa: E402
+from models import tflite_weights  # noqa: E402
+from models.detector.model import build as build_detector  # noqa: E402
+from models.ocr.model import build as build_ocr  # noqa: E402
+from models.synth.camera import ocr_sample  # noqa: E402
+from models.synth.scenes import render_scene  # noqa: E402
+
+
+def test_detector_weights_round_trip_exactly():
+    det = TfliteDetector()
+    net = build_detector()
+    tflite_weights.load_into(net, det.model)
+    frame, _ = render_scene(np.random.default_rng(5), 1280, 720, n_plates=2)
+    grid, _ = det.raw(frame)
+    keras_grid = net.predict(det._canvas, verbose=0)[0]
+    # float16 weights in the file: the same network up to rounding
+    assert np.abs(keras_grid - grid).max() < 1e-3
+
+
+@pytest.fixture(scope="module")
+def crops():
+    rng = np.random.default_rng(11)
+    return np.stack([preprocess(ocr_sample(rng)[0]) for _ in range(96)])
+
+
+def test_ocr_weights_reproduce_the_shipped_reader(crops):
+    net = build_ocr()
+    tflite_weights.load_into(net, OCR_MODEL, calibration=crops)
+    reader = TfliteOcr()
+    shipped = np.stack([reader._interp.set_tensor(reader._in, x[None]) or reader._interp.invoke()
+                        or reader._interp.get_tensor(reader._out)[0] for x in crops[:32]])
+    logits = net.predict(crops[:32], verbose=0)
+    # int8 weights with float activations in the file, float here: the same best class nearly everywhere
+    assert (logits.argmax(-1) == shipped.argmax(-1)).mean() > 0.98
+
+
+def test_unfolded_batch_norm_behaves_the_same_when_training(crops):
+    """Batch statistics must reproduce the folded layer, or the first training steps wreck the model."""
+    net = build_ocr()
+    tflite_weights.load_into(net, OCR_MODEL, calibration=crops)
+    bns = [lyr for lyr in net.layers if isinstance(lyr, keras.layers.BatchNormalization)]
+    assert bns
+    probe = keras.Model(net.inputs, [bn.input for bn in bns])
+    for bn, z in zip(bns, probe.predict(crops, verbose=0), strict=True):
+        training = bn(z, training=True).numpy()
+        inference = bn(z, training=False).numpy()
+        assert np.allclose(training, inference, atol=1e-2 * max(1.0, float(np.abs(inference).max())))
+
+
+def test_a_file_of_another_design_is_refused():
+    with pytest.raises(tflite_weights.TfliteWeightsError, match="another architecture"):
+        tflite_weights.load_into(build_ocr(), TfliteDetector().model)
