@@ -17,7 +17,7 @@ INPUT_W = 128
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BLANK = 0
 NUM_CLASSES = len(ALPHABET) + 1
-DETAIL_W = 100  # wider crops are first scaled down to this width (see preprocess)
+DETAIL_W = 90  # wider crops are first scaled down to this width (see preprocess)
 
 
 def preprocess(crop_bgr: np.ndarray) -> np.ndarray:
@@ -26,10 +26,12 @@ def preprocess(crop_bgr: np.ndarray) -> np.ndarray:
         raise ValueError("the plate crop is empty or not an image")
     gray = crop_bgr if crop_bgr.ndim == 2 else cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
     if gray.shape[1] > DETAIL_W:
-        # The model reads best at the detail of a plate about 100 pixels wide,
+        # The model reads best at the detail of a plate about 90 pixels wide,
         # where most of what it learnt from lies (a car camera's plates are
         # mostly that size); a larger crop is first brought down to it. Chosen
-        # on the fine-tuning split of the real crops: 96.3 -> 97.6 % exact.
+        # on the fine-tuning split of the real crops and on synthetic plates,
+        # never on the held-out crops: 100 px first (second session), 90 for
+        # the stage-4 model (split 98.9 -> 99.6 %, synthetic 83.8 -> 84.0 %).
         h = max(1, round(gray.shape[0] * DETAIL_W / gray.shape[1]))
         gray = cv2.resize(gray, (DETAIL_W, h), interpolation=cv2.INTER_AREA)
     shrinking = gray.shape[1] > INPUT_W

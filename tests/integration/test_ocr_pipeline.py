@@ -73,6 +73,19 @@ def test_short_training_model_runs_in_the_gateway_backend(short_model, plates):
         check_result(backend.read(cv2.imread(str(path))))
 
 
+def test_training_continues_from_a_tflite_file(short_model, plates, tmp_path):
+    """A fresh checkout has only the shipped .tflite: a further stage must start from it."""
+    out = tmp_path / "continued.tflite"
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.ocr.train", "--short", "--init-weights", str(short_model),
+         "--out", str(out), "--work", str(tmp_path / "work")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "starting from" in proc.stderr
+    check_result(ocr.create("tflite", model_path=out).read(cv2.imread(str(plates[1][0][0]))))
+
+
 def test_gateway_does_not_load_tensorflow(short_model, plates):
     code = (
         "import sys, cv2; from gateway.recognition import ocr; "
