@@ -54,8 +54,12 @@ def _layer_key(tensor_name: str) -> tuple[str, int] | None:
     return None
 
 
-def read_weight_ops(path: Path | str) -> list[dict]:
-    """Every weight-carrying op of the file: layer key, kernel (float32, TFLite layout) and bias."""
+def read_weight_ops(path: Path | str, scope: str | None = None) -> list[dict]:
+    """Every weight-carrying op of the file: layer key, kernel (float32, TFLite layout) and bias.
+
+    `scope`: in a file that joins several networks (models.ocr.ensemble), only
+    the ops of the one with this name (e.g. `plate_ocr_1`).
+    """
     from ai_edge_litert.interpreter import Interpreter
 
     interp = Interpreter(model_path=str(path))
@@ -83,6 +87,8 @@ def read_weight_ops(path: Path | str) -> list[dict]:
             continue
         w_index = int(op["inputs"][1])
         name = details[dequantized.get(w_index, w_index)]["name"]
+        if scope and f"/{scope}_" not in name:
+            continue
         key = _layer_key(name)
         if key is None:
             raise TfliteWeightsError(f"{path}: cannot tell which layer the weights {name!r} belong to")
@@ -110,15 +116,18 @@ def _class_key(layer) -> str:
     return {"Conv2D": "conv2d", "DepthwiseConv2D": "depthwise_conv2d", "Conv1D": "conv1d", "Dense": "dense"}.get(kind, "")
 
 
-def load_into(model, path: Path | str, calibration: np.ndarray | None = None) -> None:
+def load_into(model, path: Path | str, calibration: np.ndarray | None = None, scope: str | None = None) -> None:
     """Set `model`'s weights from the .tflite file at `path` (see the module docstring).
 
+    `scope`: the member to take from a file that joins several networks.
     `calibration`: a batch of model inputs. Without it a batch-norm layer is
     exact in inference mode only (enough to export or evaluate, not to train).
     """
     import keras
 
-    ops = read_weight_ops(path)
+    ops = read_weight_ops(path, scope)
+    if not ops:
+        raise TfliteWeightsError(f"{path}: no weights" + (f" of a network named {scope!r}" if scope else ""))
     by_name = {}
     for op in ops:
         by_name[op["key"]] = op

@@ -28,7 +28,7 @@ def _block(x, filters: int, pool):
     return x
 
 
-def build(width: float = 1.0) -> keras.Model:
+def build(width: float = 1.0, name: str = "plate_ocr") -> keras.Model:
     """The network returning logits (batch, time, NUM_CLASSES)."""
     f = [max(8, int(c * width)) for c in (16, 32, 64, 64, 96)]
     inp = keras.Input((INPUT_H, INPUT_W, 1), name="image")
@@ -42,7 +42,7 @@ def build(width: float = 1.0) -> keras.Model:
     x = layers.Conv1D(int(128 * width), 3, padding="same", activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     logits = layers.Dense(NUM_CLASSES, name="logits")(x)
-    return keras.Model(inp, logits, name="plate_ocr")
+    return keras.Model(inp, logits, name=name)
 
 
 def for_inference(model: keras.Model) -> keras.Model:

@@ -56,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument("--init-weights", metavar="FILE",
                    help="start from these weights: a Keras .weights.h5 checkpoint, or a shipped .tflite model "
                         "(a longer fine-tuning run; a fresh checkout has only the .tflite)")
+    p.add_argument("--init-scope", metavar="NAME",
+                   help="with a joined .tflite (models.ocr.ensemble) as --init-weights: the member to start from, "
+                        "e.g. plate_ocr_0 (width 1) or plate_ocr_1 (width 2; add --width 2)")
     p.add_argument("--export-only", action="store_true", help="only export --init-weights to --out")
     args = p.parse_args(argv)
     if args.export_only and not args.init_weights:
@@ -130,7 +133,7 @@ def train(args) -> dict:
     if args.export_only:
         # Only the held-out crops, for the report: drawing the training set is not needed.
         net = build(args.width)
-        _load_initial(net, args.init_weights, None)
+        _load_initial(net, args.init_weights, None, args.init_scope)
         holdout = data.load_real(data.real_split(args.real_crops)["holdout"]) if args.real_crops else None
         return _export(net, args, {"train_seconds": 0.0, "samples": 0, "steps": 0}, holdout)
     t_start = time.time()
@@ -161,7 +164,7 @@ def train(args) -> dict:
 
     net = build(args.width)
     if args.init_weights:
-        _load_initial(net, args.init_weights, x[:2048, ..., None].astype("float32") / 255.0)
+        _load_initial(net, args.init_weights, x[:2048, ..., None].astype("float32") / 255.0, args.init_scope)
         logger.info("starting from %s", args.init_weights)
     aug = keras.Sequential(
         [keras.layers.RandomTranslation(0.04, 0.03, fill_mode="nearest"), keras.layers.RandomZoom((-0.06, 0.06), fill_mode="nearest")],
@@ -194,11 +197,11 @@ def train(args) -> dict:
     return _export(net, args, {"train_seconds": round(train_s, 1), "samples": int(len(x)), "steps": epochs * args.steps_per_epoch}, holdout)
 
 
-def _load_initial(net, path: str, calibration) -> None:
+def _load_initial(net, path: str, calibration, scope: str | None = None) -> None:
     if path.endswith(".tflite"):
         from models.tflite_weights import load_into
 
-        load_into(net, path, calibration)
+        load_into(net, path, calibration, scope)
     else:
         net.load_weights(path)
 

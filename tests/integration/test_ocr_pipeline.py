@@ -86,6 +86,24 @@ def test_training_continues_from_a_tflite_file(short_model, plates, tmp_path):
     check_result(ocr.create("tflite", model_path=out).read(cv2.imread(str(plates[1][0][0]))))
 
 
+def test_networks_join_into_one_file(short_model, plates, tmp_path):
+    """models.ocr.ensemble: the joined file reads like its members (here two copies of one)."""
+    out = tmp_path / "joined.tflite"
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.ocr.ensemble", "--member", f"{short_model}:1", "--member", f"{short_model}:1",
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["bytes"] == out.stat().st_size
+    single, joined = ocr.create("tflite", model_path=short_model), ocr.create("tflite", model_path=out)
+    for path, _ in plates[1][:4]:
+        image = cv2.imread(str(path))
+        a, b = single.probabilities(image), joined.probabilities(image)
+        assert a.shape == b.shape
+        assert np.abs(a - b).max() < 0.05  # the same network twice, requantised: the same probabilities
+
+
 def test_gateway_does_not_load_tensorflow(short_model, plates):
     code = (
         "import sys, cv2; from gateway.recognition import ocr; "

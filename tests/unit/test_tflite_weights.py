@@ -33,21 +33,34 @@ def crops():
     return np.stack([preprocess(ocr_sample(rng)[0]) for _ in range(96)])
 
 
-def test_ocr_weights_reproduce_the_shipped_reader(crops):
-    net = build_ocr()
-    tflite_weights.load_into(net, OCR_MODEL, calibration=crops)
+# The shipped OCR joins two networks (models.ocr.ensemble): width 1 and width 2.
+MEMBERS = (("plate_ocr_0", 1.0), ("plate_ocr_1", 2.0))
+
+
+def _member(scope, width, calibration=None):
+    net = build_ocr(width, name=f"test_{scope}")
+    tflite_weights.load_into(net, OCR_MODEL, calibration=calibration, scope=scope)
+    return net
+
+
+def test_ocr_members_reproduce_the_shipped_reader(crops):
     reader = TfliteOcr()
     shipped = np.stack([reader._interp.set_tensor(reader._in, x[None]) or reader._interp.invoke()
                         or reader._interp.get_tensor(reader._out)[0] for x in crops[:32]])
-    logits = net.predict(crops[:32], verbose=0)
+    probs = []
+    for scope, width in MEMBERS:
+        logits = _member(scope, width).predict(crops[:32], verbose=0)
+        e = np.exp(logits - logits.max(-1, keepdims=True))
+        probs.append(e / e.sum(-1, keepdims=True))
+    joined = np.mean(probs, axis=0)
     # int8 weights with float activations in the file, float here: the same best class nearly everywhere
-    assert (logits.argmax(-1) == shipped.argmax(-1)).mean() > 0.98
+    assert (joined.argmax(-1) == shipped.argmax(-1)).mean() > 0.98
+    assert np.abs(joined - shipped).mean() < 0.01
 
 
 def test_unfolded_batch_norm_behaves_the_same_when_training(crops):
     """Batch statistics must reproduce the folded layer, or the first training steps wreck the model."""
-    net = build_ocr()
-    tflite_weights.load_into(net, OCR_MODEL, calibration=crops)
+    net = _member("plate_ocr_0", 1.0, calibration=crops)
     bns = [lyr for lyr in net.layers if isinstance(lyr, keras.layers.BatchNormalization)]
     assert bns
     probe = keras.Model(net.inputs, [bn.input for bn in bns])
@@ -55,6 +68,11 @@ def test_unfolded_batch_norm_behaves_the_same_when_training(crops):
         training = bn(z, training=True).numpy()
         inference = bn(z, training=False).numpy()
         assert np.allclose(training, inference, atol=1e-2 * max(1.0, float(np.abs(inference).max())))
+
+
+def test_an_unknown_member_is_refused():
+    with pytest.raises(tflite_weights.TfliteWeightsError, match="no weights of a network named"):
+        _member("plate_ocr_7", 1.0)
 
 
 def test_a_file_of_another_design_is_refused():

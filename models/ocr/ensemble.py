@@ -1,0 +1,84 @@
+"""Join trained OCR networks into one .tflite that averages their per-step probabilities.
+
+    .venv/bin/python -m models.ocr.ensemble --out models/ocr/ocr.tflite \\
+        --member build/ocr5/ocr.weights.h5:1 --member build/ocrw2/ocr.weights.h5:2
+
+Each member is `FILE:WIDTH`: a Keras checkpoint (`.weights.h5`) or a shipped
+`.tflite` (read back by models.tflite_weights), and the channel multiplier it
+was trained with. All members see the same 32 x 128 input and emit the same
+32 CTC steps, so their softmax outputs can be averaged step by step; networks
+of different sizes, trained on different draws of the synthetic plates, make
+different mistakes, and the average is right more often than either (see
+the model card). The result has the interface of a single model: the
+gateway needs no change, and it stays one file and one invoke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+
+logger = logging.getLogger("models.ocr.ensemble")
+
+
+def parse_member(text: str) -> tuple[str, float]:
+    path, _, width = text.rpartition(":")
+    if not path:
+        path, width = text, "1"
+    try:
+        return path, float(width)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected FILE:WIDTH, e.g. build/ocr5/ocr.weights.h5:1") from None
+
+
+def build_ensemble(members: list[tuple[str, float]]):
+    import keras
+    from keras import layers
+
+    from gateway.recognition.ocr_input import INPUT_H, INPUT_W
+    from models.ocr.model import build
+    from models.tflite_weights import load_into
+
+    nets = []
+    for i, (path, width) in enumerate(members):
+        if not Path(path).is_file():
+            raise SystemExit(f"member {path} does not exist")
+        net = build(width, name=f"plate_ocr_{i}")
+        if path.endswith(".tflite"):
+            load_into(net, path)  # inference only: batch norm need not be calibrated
+        else:
+            net.load_weights(path)
+        nets.append(net)
+    inp = keras.Input((INPUT_H, INPUT_W, 1), batch_size=1, name="image")
+    probs = [layers.Softmax()(net(inp, training=False)) for net in nets]
+    out = layers.Average(name="probs")(probs) if len(probs) > 1 else probs[0]
+    return keras.Model(inp, out, name="plate_ocr_ensemble")
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(prog="python -m models.ocr.ensemble", description=__doc__.split("\n\n")[0])
+    p.add_argument("--member", action="append", type=parse_member, required=True, metavar="FILE:WIDTH",
+                   help="a trained network and its width (repeat for each member)")
+    p.add_argument("--out", required=True, help="where to write the joined .tflite")
+    p.add_argument("--no-quantize", action="store_true", help="export float32 weights")
+    args = p.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from models.ocr.train import export_tflite
+
+    model = build_ensemble(args.member)
+    data = export_tflite(model, quantize=not args.no_quantize)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    report = {"out": str(out), "bytes": len(data), "members": [f"{m}:{w:g}" for m, w in args.member]}
+    logger.info("wrote %s", json.dumps(report))
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
