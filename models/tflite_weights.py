@@ -128,9 +128,6 @@ def load_into(model, path: Path | str, calibration: np.ndarray | None = None, sc
     ops = read_weight_ops(path, scope)
     if not ops:
         raise TfliteWeightsError(f"{path}: no weights" + (f" of a network named {scope!r}" if scope else ""))
-    by_name = {}
-    for op in ops:
-        by_name[op["key"]] = op
     layers = [lyr for lyr in model.layers if _class_key(lyr)]
     # Named layers (logits, heat, regr) pair by name; auto-named ones by class and creation number.
     groups: dict[str, list] = defaultdict(list)
