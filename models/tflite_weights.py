@@ -60,10 +60,9 @@ def read_weight_ops(path: Path | str, scope: str | None = None) -> list[dict]:
     `scope`: in a file that joins several networks (models.ocr.ensemble), only
     the ops of the one with this name (e.g. `plate_ocr_1`).
     """
-    from ai_edge_litert.interpreter import Interpreter
+    from gateway.recognition.litert import interpreter
 
-    interp = Interpreter(model_path=str(path))
-    interp.allocate_tensors()
+    interp = interpreter(Path(path))
     details = {d["index"]: d for d in interp.get_tensor_details()}
     ops = interp._get_ops_details()  # noqa: SLF001 - the runtime's only view of the graph
     # float16 weights reach their op through a DEQUANTIZE op
@@ -111,9 +110,16 @@ def _keras_kernel(op: str, kernel: np.ndarray, target_shape: tuple) -> np.ndarra
     return k
 
 
-def _class_key(layer) -> str:
-    kind = type(layer).__name__
-    return {"Conv2D": "conv2d", "DepthwiseConv2D": "depthwise_conv2d", "Conv1D": "conv1d", "Dense": "dense"}.get(kind, "")
+# Keras layer classes that hold a kernel, and the base of their automatic names
+AUTO_NAMES = {"Conv2D": "conv2d", "DepthwiseConv2D": "depthwise_conv2d", "Conv1D": "conv1d", "Dense": "dense"}
+
+
+def load_weights(model, path: Path | str, calibration: np.ndarray | None = None, scope: str | None = None) -> None:
+    """Weights from a Keras checkpoint (`.weights.h5`) or, through `load_into`, a shipped `.tflite`."""
+    if str(path).endswith(".tflite"):
+        load_into(model, path, calibration, scope)
+    else:
+        model.load_weights(str(path))
 
 
 def load_into(model, path: Path | str, calibration: np.ndarray | None = None, scope: str | None = None) -> None:
@@ -128,14 +134,15 @@ def load_into(model, path: Path | str, calibration: np.ndarray | None = None, sc
     ops = read_weight_ops(path, scope)
     if not ops:
         raise TfliteWeightsError(f"{path}: no weights" + (f" of a network named {scope!r}" if scope else ""))
-    layers = [lyr for lyr in model.layers if _class_key(lyr)]
     # Named layers (logits, heat, regr) pair by name; auto-named ones by class and creation number.
     groups: dict[str, list] = defaultdict(list)
-    for lyr in layers:
-        m = re.fullmatch(r"(.*?)(?:_(\d+))?", lyr.name)
-        base = m.group(1)
-        if base in ("conv2d", "depthwise_conv2d", "conv1d", "dense"):
-            groups[base].append((int(m.group(2) or 0), lyr))
+    for lyr in model.layers:
+        auto = AUTO_NAMES.get(type(lyr).__name__)
+        if auto is None:
+            continue
+        m = re.fullmatch(rf"{auto}(?:_(\d+))?", lyr.name)
+        if m:
+            groups[auto].append((int(m.group(1) or 0), lyr))
         else:
             groups[lyr.name].append((0, lyr))
     file_groups: dict[str, list] = defaultdict(list)
@@ -153,7 +160,7 @@ def load_into(model, path: Path | str, calibration: np.ndarray | None = None, sc
 
     followers = _batch_norm_after(model)
     for lyr, op in pairs:
-        kernel_shape = tuple(lyr.get_weights()[0].shape)
+        kernel_shape = tuple(lyr.kernel.shape)
         kernel = _keras_kernel(op["op"], op["kernel"], kernel_shape)
         if kernel.shape != kernel_shape:
             raise TfliteWeightsError(f"{path}: layer {lyr.name} wants a {kernel_shape} kernel, the file has {kernel.shape}")

@@ -168,12 +168,9 @@ def main(argv=None) -> int:
         start = int(state.read_text()) if state.exists() else 0
         logger.info("resumed from %s at step %d", ckpt, start)
     elif args.init_weights:
-        if str(args.init_weights).endswith(".tflite"):
-            from models.tflite_weights import load_into
+        from models.tflite_weights import load_weights
 
-            load_into(model, args.init_weights)
-        else:
-            model.load_weights(args.init_weights)
+        load_weights(model, args.init_weights)
         logger.info("starting from %s", args.init_weights)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, warmup_target=None, alpha=0.02)
     optimizer = keras.optimizers.Adam(schedule)

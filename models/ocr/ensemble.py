@@ -40,17 +40,14 @@ def build_ensemble(members: list[tuple[str, float]]):
 
     from gateway.recognition.ocr_input import INPUT_H, INPUT_W
     from models.ocr.model import build
-    from models.tflite_weights import load_into
+    from models.tflite_weights import load_weights
 
     nets = []
     for i, (path, width) in enumerate(members):
         if not Path(path).is_file():
             raise SystemExit(f"member {path} does not exist")
         net = build(width, name=f"plate_ocr_{i}")
-        if path.endswith(".tflite"):
-            load_into(net, path)  # inference only: batch norm need not be calibrated
-        else:
-            net.load_weights(path)
+        load_weights(net, path)  # inference only: batch norm need not be calibrated
         nets.append(net)
     inp = keras.Input((INPUT_H, INPUT_W, 1), batch_size=1, name="image")
     probs = [layers.Softmax()(net(inp, training=False)) for net in nets]

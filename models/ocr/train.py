@@ -126,6 +126,7 @@ def train(args) -> dict:
     import tensorflow as tf
 
     from models.ocr.model import build
+    from models.tflite_weights import load_weights
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -133,7 +134,7 @@ def train(args) -> dict:
     if args.export_only:
         # Only the held-out crops, for the report: drawing the training set is not needed.
         net = build(args.width)
-        _load_initial(net, args.init_weights, None, args.init_scope)
+        load_weights(net, args.init_weights, None, args.init_scope)
         holdout = data.load_real(data.real_split(args.real_crops)["holdout"]) if args.real_crops else None
         return _export(net, args, {"train_seconds": 0.0, "samples": 0, "steps": 0}, holdout)
     t_start = time.time()
@@ -164,7 +165,7 @@ def train(args) -> dict:
 
     net = build(args.width)
     if args.init_weights:
-        _load_initial(net, args.init_weights, x[:2048, ..., None].astype("float32") / 255.0, args.init_scope)
+        load_weights(net, args.init_weights, x[:2048, ..., None].astype("float32") / 255.0, args.init_scope)
         logger.info("starting from %s", args.init_weights)
     aug = keras.Sequential(
         [keras.layers.RandomTranslation(0.04, 0.03, fill_mode="nearest"), keras.layers.RandomZoom((-0.06, 0.06), fill_mode="nearest")],
@@ -195,15 +196,6 @@ def train(args) -> dict:
     if not args.short:
         net.save_weights(str(Path(args.work) / "ocr.weights.h5"))  # for later fine-tuning runs
     return _export(net, args, {"train_seconds": round(train_s, 1), "samples": int(len(x)), "steps": epochs * args.steps_per_epoch}, holdout)
-
-
-def _load_initial(net, path: str, calibration, scope: str | None = None) -> None:
-    if path.endswith(".tflite"):
-        from models.tflite_weights import load_into
-
-        load_into(net, path, calibration, scope)
-    else:
-        net.load_weights(path)
 
 
 def _export(net, args, facts: dict, holdout) -> dict:
