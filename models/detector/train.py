@@ -72,14 +72,16 @@ class Batches:
 
 
 def export_tflite(model, out: Path, quantize: str, width: float, rng=None,
-                  size: tuple[int, int] = (INPUT_W, INPUT_H)) -> None:
-    """Write the model with a fixed 1 x H x W x 3 input (default INPUT_H x INPUT_W) as TFLite."""
+                  size: tuple[int, int] | None = None) -> None:
+    """Write the model as TFLite: a 1 x H x W x 3 input of any size (the gateway sizes it per
+    pass: the letterboxed frame, then twice as fine for small plates), or fixed to `size`."""
     import keras
     import tensorflow as tf
 
     from models.detector.model import build
 
-    fixed_in = keras.Input((size[1], size[0], 3), batch_size=1, name="image")
+    shape = (size[1], size[0], 3) if size else (None, None, 3)
+    fixed_in = keras.Input(shape, batch_size=1, name="image")
     net = build(width)
     net.set_weights(model.get_weights())
     fixed = keras.Model(fixed_in, net(fixed_in))
@@ -97,9 +99,10 @@ def export_tflite(model, out: Path, quantize: str, width: float, rng=None,
         rng = rng or np.random.default_rng(0)
 
         def representative():
+            w, h = size or (INPUT_W, INPUT_H)
             for _ in range(32):
                 s = data.synthetic(rng)
-                img = np.zeros((size[1], size[0], 3), np.float32)
+                img = np.zeros((h, w, 3), np.float32)
                 img[: s.image.shape[0], : s.image.shape[1]] = s.image
                 yield [img[None]]
 
@@ -133,17 +136,19 @@ def main(argv=None) -> int:
                          "where its checkpoint exists")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--short", action="store_true", help="tiny synthetic-only run for the tests")
-    ap.add_argument("--export-only", action="store_true", help="export the checkpoint next to --out")
-    ap.add_argument("--export-size", default=f"{INPUT_W}x{INPUT_H}", metavar="WxH",
-                    help="the exported model's input size (multiples of 32; larger finds smaller plates)")
+    ap.add_argument("--export-only", action="store_true",
+                    help="only export: --init-weights, or else the checkpoint next to --out")
+    ap.add_argument("--export-size", metavar="WxH",
+                    help="fix the exported model's input size (multiples of 32); by default any size, "
+                         "which the gateway's two passes need")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.short:
         args.steps, args.batch, args.crop, args.pool, args.width = 30, 4, 128, 6, 0.5
         args.datasets, args.checkpoint_every = None, 0
 
-    size = tuple(int(v) for v in args.export_size.lower().split("x"))
-    if len(size) != 2 or size[0] % 32 or size[1] % 32:
+    size = tuple(int(v) for v in args.export_size.lower().split("x")) if args.export_size else None
+    if size is not None and (len(size) != 2 or size[0] % 32 or size[1] % 32):
         raise SystemExit("--export-size must be WxH, both multiples of 32")
 
     import keras
@@ -153,8 +158,10 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     if args.export_only:
+        from models.tflite_weights import load_weights
+
         model = build(args.width)
-        model.load_weights(args.out.with_suffix(".weights.h5"))
+        load_weights(model, args.init_weights or args.out.with_suffix(".weights.h5"))
         export_tflite(model, args.out, args.quantize, args.width, rng, size)
         return 0
     real = data.load_real(args.datasets, held_out=False) if args.datasets else []

@@ -21,10 +21,12 @@ def test_detector_weights_round_trip_exactly():
     net = build_detector()
     tflite_weights.load_into(net, det.model)
     frame, _ = render_scene(np.random.default_rng(5), 1280, 720, n_plates=2)
-    grid, _ = det.raw(frame)
-    keras_grid = net.predict(det._canvas, verbose=0)[0]
-    # float16 weights in the file: the same network up to rounding
-    assert np.abs(keras_grid - grid).max() < 1e-3
+    # both passes: the letterboxed frame and the fine pass's larger view
+    for k, one in enumerate(det.passes):
+        grid, _ = det.raw(frame, k)
+        keras_grid = net.predict(one._canvas, verbose=0)[0]
+        # float16 weights in the file: the same network up to rounding
+        assert np.abs(keras_grid - grid).max() < 1e-3
 
 
 @pytest.fixture(scope="module")

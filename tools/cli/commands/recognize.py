@@ -15,10 +15,13 @@ import time
 from tools.cli import common
 
 
-def add_model_options(p) -> None:
+def add_model_options(p, threads: bool = True) -> None:
     p.add_argument("--detector-model", metavar="FILE", help="a .tflite detector (default: the shipped one)")
     p.add_argument("--ocr-model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
-    p.add_argument("--threads", type=int, default=1, help="interpreter threads per model (default 1)")
+    if threads:
+        p.add_argument("--threads", type=int, default=1, help="interpreter threads per model (default 1)")
+    p.add_argument("--no-fine-pass", action="store_true",
+                   help="the detector's base pass only: faster, but plates under ~50 px are missed")
 
 
 def recognizer(args, read: bool = True):
@@ -28,6 +31,8 @@ def recognizer(args, read: bool = True):
     det_opts = {"threads": args.threads}
     if args.detector_model:
         det_opts["model"] = args.detector_model
+    if args.no_fine_pass:
+        det_opts["fine_scale"] = None
     ocr_opts = {"threads": args.threads}
     if args.ocr_model:
         ocr_opts["model_path"] = args.ocr_model
