@@ -37,7 +37,7 @@ STATE_FORMATS: dict[str, tuple[str, ...]] = {
     "VA": ("AAA9999",),
     "WA": ("AAA9999", "999AAA9"),
 }
-GENERAL = re.compile(r"^[A-Z0-9]{2,8}$")
+GENERAL = re.compile(r"^[A-Z0-9]{2,10}$")  # as long as the OCR reads (vanity plates with 9-10 exist)
 ALL_FORMATS: frozenset[str] = frozenset(itertools.chain.from_iterable(STATE_FORMATS.values()))
 
 # Characters the OCR confuses with a character of the other kind.
@@ -46,7 +46,7 @@ DIGIT_FOR_LETTER = {
     "O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "T": "7", "Z": "2",
     "A": "4", "S": "5", "G": "6", "B": "8",
 }
-OUTSIDE_FORMAT = 0.8  # score factor of a reading that fits no standard format
+OUTSIDE_FORMAT = 0.5  # score factor of a reading that fits no standard format (see rank)
 MAX_SWAPS = 2
 
 

@@ -35,3 +35,10 @@ def test_swaps_are_limited():
     # Three letters where digits belong: no format is reached with at most two swaps.
     ranked = formats.rank([("ABCOOO", 0.5)], [0.1] * 6)
     assert all(formats.shape(t) != "AAA999" or t.count("0") <= 2 for t, _ in ranked)
+
+
+def test_long_vanity_readings_are_kept():
+    # us-crops has vanity plates of 9 and 10 characters; the OCR reads up to 10.
+    assert formats.rank([("1TARHEELS", 0.75)], [1.0] * 9)[0][0] == "1TARHEELS"
+    assert formats.rank([("SWEETTHING", 0.79)], [1.0] * 10)[0][0] == "SWEETTHING"
+    assert not formats.rank([("ABCDEFGHIJK", 0.9)])

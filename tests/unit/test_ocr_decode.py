@@ -58,6 +58,19 @@ def test_char_confidences_follow_the_alignment():
     assert len(conf) == 3 and conf[0] > conf[1]
 
 
+def test_a_character_split_over_two_steps_is_still_sure():
+    # Two joined networks that place the "8" one step apart: half of it on each step.
+    p = frames(["7", None, "8", "8", None, "B"], conf=0.98)
+    for t, other in ((2, 0), (3, 0)):
+        p[t] = 0.0
+        p[t, encode("8")[0]] = 0.5
+        p[t, other] = 0.5
+    text = beam_search(p, ALPHABET, k=5)[0][0]
+    assert text == "78B"
+    conf = char_confidences(p, text, ALPHABET)
+    assert conf[1] > 0.95  # not 0.5, which would make a format swap 8 -> B look free
+
+
 def test_preprocess_shape_and_range():
     crop = (np.random.default_rng(0).random((40, 90, 3)) * 255).astype(np.uint8)
     x = preprocess(crop)
