@@ -42,6 +42,12 @@ def parse_args(argv=None):
     p.add_argument("--short", action="store_true", help="a tiny run that proves the pipeline (tests)")
     p.add_argument("--synthetic", type=int, default=24000, help="synthetic plates to draw")
     p.add_argument("--real-copies", type=int, default=20, help="augmented copies of each real crop")
+    p.add_argument("--scene-crops", type=int, default=0, metavar="N",
+                   help="N plates of synthetic scenes as the shipped detector cuts them (models.ocr.scene_crops)")
+    p.add_argument("--real-scenes", metavar="DIR",
+                   help="a datasets folder: the training-split plates with text of its real scene sets, "
+                        "as the shipped detector cuts them")
+    p.add_argument("--real-scene-copies", type=int, default=20, help="jittered re-cuts of each real scene plate")
     p.add_argument("--steps", type=int, default=2750, help="training steps in all")
     p.add_argument("--steps-per-epoch", type=int, default=250)
     p.add_argument("--batch", type=int, default=64)
@@ -65,6 +71,7 @@ def parse_args(argv=None):
         p.error("--export-only needs --init-weights (the weights to export)")
     if args.short:
         args.synthetic, args.real_copies, args.steps, args.steps_per_epoch, args.batch = 256, 1, 6, 3, 32
+        args.scene_crops = min(args.scene_crops, 16)
     return args
 
 
@@ -97,6 +104,23 @@ def _synthetic_cached(n: int, seed: int, work: Path, short: bool):
     return np.concatenate(images), labels
 
 
+def _scene_crops_cached(n: int, seed: int, work: Path, short: bool):
+    """n detector-cut synthetic scene plates, cached in work/cache (they take ~0.1 s each to make)."""
+    from models.ocr.scene_crops import synthetic_scene_crops
+
+    if short:
+        return synthetic_scene_crops(n, seed, workers=1)
+    path = work / "cache" / f"scene-crops-s{seed}-{n}.npz"
+    if not path.is_file():
+        t0 = time.time()
+        x, y = synthetic_scene_crops(n, seed, workers=2)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, images=x, labels=np.array(y))
+        logger.info("cut %d synthetic scene plates in %.0f s", n, time.time() - t0)
+    with np.load(path) as z:
+        return z["images"], [str(t) for t in z["labels"]]
+
+
 def build_training_set(args):
     work = Path(args.work)
     images, labels = _synthetic_cached(args.synthetic, args.seed, work, args.short)
@@ -109,6 +133,14 @@ def build_training_set(args):
         images = np.concatenate([images, rx])
         labels = labels + ry
         holdout = data.load_real(split["holdout"][:16] if args.short else split["holdout"])
+    if args.scene_crops:
+        sx, sy = _scene_crops_cached(args.scene_crops, args.seed, work, args.short)
+        images, labels = np.concatenate([images, sx]), labels + sy
+    if args.real_scenes:
+        from models.ocr.scene_crops import real_scene_crops
+
+        rx, ry = real_scene_crops(args.real_scenes, 1 if args.short else args.real_scene_copies, args.seed)
+        images, labels = np.concatenate([images, rx]), labels + ry
     keep = [i for i, t in enumerate(labels) if data.trainable(t)]
     return images[keep], _labels_to_array([labels[i] for i in keep]), holdout
 
