@@ -44,6 +44,7 @@ class Sample:
     corners: np.ndarray | None = None  # (N, 4, 2) when known (synthetic)
     source: str = ""
     texts: list[str] = field(default_factory=list)
+    zoom: float = 1.0  # the image's scale relative to the letterbox scale (more detail kept when > 1)
 
 
 def is_held_out(set_name: str, file_name: str) -> bool:
@@ -64,11 +65,19 @@ def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
     return out
 
 
-def to_letterbox_scale(img: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# Real and synthetic scenes are kept at up to twice the letterbox scale (never above
+# the image's own size), so that a crop can show a plate as the gateway's fine pass sees
+# it, at twice the letterbox scale, with the detail the frame really has.
+STORE_ZOOM = 2.0
+
+
+def to_letterbox_scale(img: np.ndarray, boxes: np.ndarray, zoom: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """The image at `zoom` times the letterbox scale, at most its own size: (image, boxes, zoom kept)."""
     h, w = img.shape[:2]
-    s = min(INPUT_W / w, INPUT_H / h)
+    lb = min(INPUT_W / w, INPUT_H / h)
+    s = min(lb * zoom, max(lb, 1.0))
     img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    return img, boxes * s
+    return img, boxes * s, s / lb
 
 
 def load_real(root: Path, held_out: bool) -> list[Sample]:
@@ -85,8 +94,8 @@ def load_real(root: Path, held_out: bool) -> list[Sample]:
             if img is None:
                 continue
             boxes = np.array([b for b, _ in plates], np.float32)
-            img, boxes = to_letterbox_scale(img, boxes)
-            samples.append(Sample(img, boxes, None, set_name, [t for _, t in plates]))
+            img, boxes, zoom = to_letterbox_scale(img, boxes, STORE_ZOOM)
+            samples.append(Sample(img, boxes, None, set_name, [t for _, t in plates], zoom))
     logger.info("%d real %s scenes", len(samples), "held-out" if held_out else "training")
     return samples
 
@@ -97,9 +106,9 @@ def synthetic(rng: np.random.Generator) -> Sample:
     img, plates = render_scene(rng, w, h, min_plate_px=w * 0.025)
     boxes = np.array([p.box for p in plates], np.float32).reshape(-1, 4)
     corners = np.array([p.corners for p in plates], np.float32).reshape(-1, 4, 2)
-    img, boxes = to_letterbox_scale(img, boxes)
+    img, boxes, zoom = to_letterbox_scale(img, boxes, STORE_ZOOM)
     corners = corners * (img.shape[1] / w)
-    return Sample(img, boxes, corners, "synthetic", [p.text for p in plates])
+    return Sample(img, boxes, corners, "synthetic", [p.text for p in plates], zoom)
 
 
 def targets(size: tuple[int, int], boxes: np.ndarray, corners: np.ndarray | None) -> np.ndarray:
@@ -147,15 +156,25 @@ def targets(size: tuple[int, int], boxes: np.ndarray, corners: np.ndarray | None
     return t
 
 
-def crop_sample(rng: np.random.Generator, s: Sample, crop: int) -> tuple[np.ndarray, np.ndarray]:
-    """A `crop` x `crop` training image and its target grid, augmented."""
-    scale = float(np.exp(rng.uniform(np.log(0.55), np.log(1.7))))
-    img = cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+def crop_sample(rng: np.random.Generator, s: Sample, crop: int,
+                max_zoom: float = 1.7) -> tuple[np.ndarray, np.ndarray]:
+    """A `crop` x `crop` training image and its target grid, augmented.
+
+    The scale is drawn between 0.55 and `max_zoom` times the letterbox scale
+    (up to 2.4 covers the gateway's fine pass, which sees frames at twice it);
+    a crop around a plate is never so zoomed that the plate fills most of it.
+    """
+    zoom = float(np.exp(rng.uniform(np.log(0.55), np.log(max_zoom))))
+    target = int(rng.integers(0, len(s.boxes))) if len(s.boxes) and rng.random() < 0.75 else None
+    if target is not None:
+        zoom = min(zoom, max(0.55, 0.8 * crop / max(1.0, float(s.boxes[target][2]) / s.zoom)))
+    scale = zoom / s.zoom
+    img = cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     boxes = s.boxes * scale
     corners = None if s.corners is None else s.corners * scale
     h, w = img.shape[:2]
-    if len(boxes) and rng.random() < 0.75:
-        x, y, bw, bh = boxes[int(rng.integers(0, len(boxes)))]
+    if target is not None:
+        x, y, bw, bh = boxes[target]
         cx, cy = x + bw / 2 + rng.uniform(-0.4, 0.4) * crop, y + bh / 2 + rng.uniform(-0.4, 0.4) * crop
     else:
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)

@@ -47,8 +47,8 @@ def detector_loss(y_true, y_pred):
 class Batches:
     """Endless batches mixing real scenes with a refreshed pool of synthetic ones."""
 
-    def __init__(self, rng, real, pool_size, batch, crop, real_fraction):
-        self.rng, self.real, self.batch, self.crop = rng, real, batch, crop
+    def __init__(self, rng, real, pool_size, batch, crop, real_fraction, max_zoom=1.7):
+        self.rng, self.real, self.batch, self.crop, self.max_zoom = rng, real, batch, crop, max_zoom
         self.real_fraction = real_fraction if real else 0.0
         self.pool = [data.synthetic(rng) for _ in range(pool_size)]
         self.calls = 0
@@ -60,7 +60,7 @@ class Batches:
                 s = self.real[int(self.rng.integers(0, len(self.real)))]
             else:
                 s = self.pool[int(self.rng.integers(0, len(self.pool)))]
-            x, y = data.crop_sample(self.rng, s, self.crop)
+            x, y = data.crop_sample(self.rng, s, self.crop, self.max_zoom)
             xs.append(x)
             ys.append(y)
         # Fresh scenes keep the pool from being memorised; one every few batches keeps
@@ -123,6 +123,9 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=224)
+    ap.add_argument("--max-zoom", type=float, default=2.4,
+                    help="crops show plates at 0.55 to this many times the letterbox scale (phases 1-6: 1.7; "
+                         "2.4 covers the gateway's fine pass)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     ap.add_argument("--pool", type=int, default=300, help="synthetic scenes kept in memory")
@@ -165,7 +168,7 @@ def main(argv=None) -> int:
         export_tflite(model, args.out, args.quantize, args.width, rng, size)
         return 0
     real = data.load_real(args.datasets, held_out=False) if args.datasets else []
-    batches = Batches(rng, real, args.pool, args.batch, args.crop, args.real_fraction)
+    batches = Batches(rng, real, args.pool, args.batch, args.crop, args.real_fraction, args.max_zoom)
     model = build(args.width)
     ckpt = args.out.with_suffix(".weights.h5")
     start = 0

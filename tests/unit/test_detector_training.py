@@ -29,3 +29,22 @@ def test_short_training_exports_a_working_tflite(tmp_path):
         x, y, w, h = d.box
         assert 0 <= x and 0 <= y and x + w <= 1280 and y + h <= 720
         assert d.corners.shape == (4, 2)
+
+
+def test_training_crops_cover_the_fine_pass_scale_without_losing_large_plates():
+    from models.detector import data
+
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    boxes = np.array([[500.0, 400.0, 320.0, 100.0]], np.float32)  # a large plate, 160 px at letterbox scale
+    img, kept, zoom = data.to_letterbox_scale(frame, boxes, data.STORE_ZOOM)
+    assert img.shape[:2] == (720, 1280) and zoom == pytest.approx(2.0)  # full detail, never upsampled
+    small, _, small_zoom = data.to_letterbox_scale(np.zeros((300, 400, 3), np.uint8), boxes[:0], data.STORE_ZOOM)
+    assert small.shape[1] == 512 and small_zoom == pytest.approx(1.0)  # a small photo: the letterbox only
+    sample = data.Sample(img, kept, None, "test", ["ABC1234"], zoom)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x, y = data.crop_sample(rng, sample, 224, max_zoom=2.4)
+        assert x.shape == (224, 224, 3)
+        if y[..., 13].any():  # the plate is in the crop: never zoomed past 80 % of it
+            width = np.exp(y[..., 1][y[..., 13] > 0].max()) * 4
+            assert width <= 0.8 * 224 + 1
