@@ -38,47 +38,51 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "detector" / "detector.tflite"
 BASE_W, BASE_H = 640, 384  # the letterbox the network was trained on
+# The fine pass, chosen on every fourth training scene of the real sets and on small plates
+# pasted into large frames (models/detector/README.md): a scale of 1.5 found fewer small
+# plates; trusting its boxes only up to 100 px lost middle-sized plates to the base pass's
+# coarser boxes, up to 200 px lost large ones to its narrow boxes.
 FINE_SCALE = 2.0
 FINE_MAX_PIXELS = 1024 * 768  # keeps the fine pass near 20 ms on one core at any frame size
 FINE_TRUST_PX = 140
 FRAGMENT_AREA = 2.5  # a fine detection inside a base one this many times its area is a piece of it
-# Chosen on every fourth training scene of the real sets and on small plates pasted into
-# large frames (see models/detector/README.md): 1.5 found fewer small plates, a fine pass
-# trusted only up to 100 px lost middle-sized plates to the base pass's coarser boxes.
 
 
-def iou(a, b) -> float:
+def _intersection(a, b) -> float:
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
     ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
+    return iw * ih
 
 
 def _area(box) -> float:
     return float(box[2] * box[3])
 
 
+def iou(a, b) -> float:
+    inter = _intersection(a, b)
+    union = _area(a) + _area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def covered(a, b) -> float:
     """The share of box a that lies inside box b."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    return iw * ih / max(1.0, aw * ah)
+    return _intersection(a, b) / max(1.0, _area(a))
 
 
 class _Pass:
     """The network over a frame at one scale, its input buffer sized once per frame size."""
 
-    def __init__(self, model: Path, threads: int, factor: float, max_pixels: int, dynamic: bool):
+    def __init__(self, model: Path, threads: int, factor: float, max_pixels: int):
         self.interp = interpreter(model, threads)
-        inp = self.interp.get_input_details()[0]
-        self._in, self._out = inp["index"], self.interp.get_output_details()[0]["index"]
-        self.factor, self.max_pixels, self.dynamic = factor, max_pixels, dynamic
-        self.in_h, self.in_w = (BASE_H, BASE_W) if dynamic else (int(inp["shape"][1]), int(inp["shape"][2]))
+        inp, out = self.interp.get_input_details()[0], self.interp.get_output_details()[0]
+        self._in, self._out = inp["index"], out["index"]
+        signature = inp.get("shape_signature", inp["shape"])
+        self.dynamic = bool(signature[1] < 0 and signature[2] < 0)  # exported for any input size
+        self.factor, self.max_pixels = factor, max_pixels
+        self.in_h, self.in_w = (BASE_H, BASE_W) if self.dynamic else (int(inp["shape"][1]), int(inp["shape"][2]))
+        self.stride = 4 if self.dynamic else self.in_w // int(out["shape"][2])
         self._frame_hw: tuple[int, int] | None = None
         self._scale = 1.0
         self._canvas = np.zeros((1, self.in_h, self.in_w, 3), np.float32)
@@ -122,19 +126,14 @@ class TfliteDetector(DetectorBackend):
         self.model = Path(model) if model else DEFAULT_MODEL
         self.threshold = threshold
         self.max_plates = max_plates
-        base = interpreter(self.model, threads)
-        inp, out = base.get_input_details()[0], base.get_output_details()[0]
-        signature = inp.get("shape_signature", inp["shape"])
-        dynamic = bool(signature[1] < 0 and signature[2] < 0)
-        if fine_scale and not dynamic:
+        base = _Pass(self.model, threads, 1.0, BASE_W * BASE_H)
+        self.passes = [base]
+        if fine_scale and base.dynamic:
+            self.passes.append(_Pass(self.model, threads, float(fine_scale), FINE_MAX_PIXELS))
+        elif fine_scale:
             logger.warning("%s has a fixed input size: only the base pass runs (small plates are missed); "
                            "re-export it with python -m models.detector.train --export-only", self.model)
-        self.passes = [_Pass(self.model, threads, 1.0, BASE_W * BASE_H, dynamic)]
-        if fine_scale and dynamic:
-            self.passes.append(_Pass(self.model, threads, float(fine_scale), FINE_MAX_PIXELS, dynamic))
-        base_pass = self.passes[0]
-        self.in_h, self.in_w = base_pass.in_h, base_pass.in_w
-        self.stride = 4 if dynamic else self.in_w // int(out["shape"][2])
+        self.in_h, self.in_w, self.stride = base.in_h, base.in_w, base.stride
 
     def raw(self, frame_bgr: np.ndarray, pass_index: int = 0) -> tuple[np.ndarray, float]:
         """One pass's output grid for a frame, and the frame's scale in that pass."""
