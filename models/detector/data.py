@@ -161,7 +161,7 @@ def crop_sample(rng: np.random.Generator, s: Sample, crop: int,
     """A `crop` x `crop` training image and its target grid, augmented.
 
     The scale is drawn between 0.55 and `max_zoom` times the letterbox scale
-    (up to 2.4 covers the gateway's fine pass, which sees frames at twice it);
+    (2.4 would cover the gateway's fine pass, which sees frames at twice it);
     a crop around a plate is never so zoomed that the plate fills most of it.
     """
     zoom = float(np.exp(rng.uniform(np.log(0.55), np.log(max_zoom))))

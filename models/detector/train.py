@@ -123,9 +123,9 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=224)
-    ap.add_argument("--max-zoom", type=float, default=2.4,
-                    help="crops show plates at 0.55 to this many times the letterbox scale (phases 1-6: 1.7; "
-                         "2.4 covers the gateway's fine pass)")
+    ap.add_argument("--max-zoom", type=float, default=1.7,
+                    help="crops show plates at 0.55 to this many times the letterbox scale (the shipped "
+                         "phases: 1.7; 2.4 covers the gateway's fine pass, tried in the fourth session)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     ap.add_argument("--pool", type=int, default=300, help="synthetic scenes kept in memory")
