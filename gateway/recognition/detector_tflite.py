@@ -74,7 +74,7 @@ def covered(a, b) -> float:
 class _Pass:
     """The network over a frame at one scale, its input buffer sized once per frame size."""
 
-    def __init__(self, model: Path, threads: int, factor: float, max_pixels: int):
+    def __init__(self, model: Path, threads: int, factor: float = 1.0, max_pixels: int | None = None):
         self.interp = interpreter(model, threads)
         inp, out = self.interp.get_input_details()[0], self.interp.get_output_details()[0]
         self._in, self._out = inp["index"], out["index"]
@@ -94,7 +94,8 @@ class _Pass:
             self._scale = min(self.in_w / w, self.in_h / h)
             return
         s = self.factor * min(BASE_W / w, BASE_H / h)
-        s = min(s, math.sqrt(self.max_pixels / (w * h)))
+        if self.max_pixels:
+            s = min(s, math.sqrt(self.max_pixels / (w * h)))
         self._scale = s
         # a canvas just large enough (multiples of 32) for the scaled frame: no time spent on padding
         self.in_w, self.in_h = 32 * math.ceil(w * s / 32), 32 * math.ceil(h * s / 32)
@@ -127,14 +128,26 @@ class TfliteDetector(DetectorBackend):
         self.model = Path(model) if model else DEFAULT_MODEL
         self.threshold = threshold
         self.max_plates = max_plates
-        base = _Pass(self.model, threads, 1.0, BASE_W * BASE_H)
+        base = _Pass(self.model, threads)
         self.passes = [base]
         if fine_scale and base.dynamic:
             self.passes.append(_Pass(self.model, threads, float(fine_scale), FINE_MAX_PIXELS))
         elif fine_scale:
             logger.warning("%s has a fixed input size: only the base pass runs (small plates are missed); "
                            "re-export it with python -m models.detector.train --export-only", self.model)
-        self.in_h, self.in_w, self.stride = base.in_h, base.in_w, base.stride
+
+    # the base pass's input and grid (its input follows the frame size; these never go stale)
+    @property
+    def in_w(self) -> int:
+        return self.passes[0].in_w
+
+    @property
+    def in_h(self) -> int:
+        return self.passes[0].in_h
+
+    @property
+    def stride(self) -> int:
+        return self.passes[0].stride
 
     def raw(self, frame_bgr: np.ndarray, pass_index: int = 0) -> tuple[np.ndarray, float]:
         """One pass's output grid for a frame, and the frame's scale in that pass."""
