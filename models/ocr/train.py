@@ -71,7 +71,7 @@ def parse_args(argv=None):
         p.error("--export-only needs --init-weights (the weights to export)")
     if args.short:
         args.synthetic, args.real_copies, args.steps, args.steps_per_epoch, args.batch = 256, 1, 6, 3, 32
-        args.scene_crops = min(args.scene_crops, 16)
+        args.scene_crops, args.real_scene_copies = min(args.scene_crops, 16), 1
     return args
 
 
@@ -83,6 +83,18 @@ def _labels_to_array(labels: list[str]) -> np.ndarray:
     return y
 
 
+def _cached(path: Path, make, what: str) -> tuple[np.ndarray, list[str]]:
+    """(images, labels) from an .npz cache, made by `make()` and saved first if missing."""
+    if not path.is_file():
+        t0 = time.time()
+        x, y = make()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, images=x, labels=np.array(y))
+        logger.info("%s in %.0f s", what, time.time() - t0)
+    with np.load(path) as z:
+        return z["images"], [str(t) for t in z["labels"]]
+
+
 def _synthetic_cached(n: int, seed: int, work: Path, short: bool):
     """n synthetic samples, drawn in blocks of 2000 that are cached (so a killed run keeps them)."""
     if short:
@@ -91,16 +103,11 @@ def _synthetic_cached(n: int, seed: int, work: Path, short: bool):
     images, labels = [], []
     for start in range(0, n, block):
         count = min(block, n - start)
-        path = work / "cache" / f"synth-s{seed}-{start}-{count}.npz"
-        if not path.is_file():
-            t0 = time.time()
-            x, y = data.synthetic_range(start, count, seed, workers=2)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path, images=x, labels=np.array(y))
-            logger.info("drew synthetic plates %d-%d in %.0f s", start, start + count, time.time() - t0)
-        with np.load(path) as z:
-            images.append(z["images"])
-            labels.extend(str(t) for t in z["labels"])
+        x, y = _cached(work / "cache" / f"synth-s{seed}-{start}-{count}.npz",
+                       lambda start=start, count=count: data.synthetic_range(start, count, seed, workers=2),
+                       f"drew synthetic plates {start}-{start + count}")
+        images.append(x)
+        labels.extend(y)
     return np.concatenate(images), labels
 
 
@@ -110,15 +117,8 @@ def _scene_crops_cached(n: int, seed: int, work: Path, short: bool):
 
     if short:
         return synthetic_scene_crops(n, seed, workers=1)
-    path = work / "cache" / f"scene-crops-s{seed}-{n}.npz"
-    if not path.is_file():
-        t0 = time.time()
-        x, y = synthetic_scene_crops(n, seed, workers=2)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, images=x, labels=np.array(y))
-        logger.info("cut %d synthetic scene plates in %.0f s", n, time.time() - t0)
-    with np.load(path) as z:
-        return z["images"], [str(t) for t in z["labels"]]
+    return _cached(work / "cache" / f"scene-crops-s{seed}-{n}.npz",
+                   lambda: synthetic_scene_crops(n, seed, workers=2), f"cut {n} synthetic scene plates")
 
 
 def build_training_set(args):
@@ -139,7 +139,7 @@ def build_training_set(args):
     if args.real_scenes:
         from models.ocr.scene_crops import real_scene_crops
 
-        rx, ry = real_scene_crops(args.real_scenes, 1 if args.short else args.real_scene_copies, args.seed)
+        rx, ry = real_scene_crops(args.real_scenes, args.real_scene_copies, args.seed)
         images, labels = np.concatenate([images, rx]), labels + ry
     keep = [i for i, t in enumerate(labels) if data.trainable(t)]
     return images[keep], _labels_to_array([labels[i] for i in keep]), holdout
