@@ -31,6 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gateway.recognition.boxes import area, covered, iou
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.litert import interpreter
 
@@ -46,29 +47,6 @@ FINE_SCALE = 2.0
 FINE_MAX_PIXELS = 1024 * 768  # keeps the fine pass near 20 ms on one core at any frame size
 FINE_TRUST_PX = 140
 FRAGMENT_AREA = 2.5  # a fine detection inside a base one this many times its area is a piece of it
-
-
-def _intersection(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    return iw * ih
-
-
-def _area(box) -> float:
-    return float(box[2] * box[3])
-
-
-def iou(a, b) -> float:
-    inter = _intersection(a, b)
-    union = _area(a) + _area(b) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def covered(a, b) -> float:
-    """The share of box a that lies inside box b."""
-    return _intersection(a, b) / max(1.0, _area(a))
 
 
 class _Pass:
@@ -179,7 +157,7 @@ def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int)
         # plates the base pass sees too large for this pass to be trusted on
         large = [b for b in per_pass[0][0] if b.box[2] * s > FINE_TRUST_PX] if k > 0 else []
         for det in dets:
-            if any(covered(det.box, b.box) > 0.6 and _area(b.box) > FRAGMENT_AREA * _area(det.box) for b in large):
+            if any(covered(det.box, b.box) > 0.6 and area(b.box) > FRAGMENT_AREA * area(det.box) for b in large):
                 continue  # a piece of a large plate that the base pass sees whole
             tier = 1 if k == 0 else 0 if det.box[2] * s <= FINE_TRUST_PX else 2
             ranked.append(((tier, -det.score), det))

@@ -39,7 +39,7 @@ TEXT_SETS = ("openalpr-benchmarks/br-scenes", "openalpr-benchmarks/eu-scenes")
 
 def _cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
     """The gateway's crop of the plate at `box`, or None when the detector misses it."""
-    from gateway.recognition.detector_tflite import iou
+    from gateway.recognition.boxes import iou
     from gateway.recognition.rectify import rectify
 
     best, best_iou = None, MATCH_IOU

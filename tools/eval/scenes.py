@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.errors import AlprError
+from gateway.recognition.boxes import iou
 from tools.cli import common
 from tools.cli.commands.recognize import add_model_options, recognizer
 
@@ -59,14 +60,6 @@ def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
             raise SceneDataError(f"{labels} line {n}: expected file, x, y, w, h[, plate]")
         out.setdefault(parts[0], []).append((box, parts[5].strip().upper() if len(parts) > 5 else ""))
     return out
-
-
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def match(truth: list[list[float]], boxes: list, threshold: float = 0.5) -> dict[int, int]:
