@@ -47,12 +47,19 @@ class DetectorBackend(ABC):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.name:
+        # only a class that names itself: a subclass of a backend (a test's, a tool's) inherits
+        # the name and would otherwise take the backend's place in the registry
+        if cls.__dict__.get("name"):
             DetectorBackend.registry[cls.name] = cls
 
     @abstractmethod
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Every plate in the frame, best first."""
+
+    def look_closer(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
+        """`det`'s plate seen again at the size the backend finds best (a better box), or None
+        where the backend cannot look again or finds no plate there."""
+        return None
 
 
 def _load_runtimes() -> None:

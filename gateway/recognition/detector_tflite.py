@@ -2,8 +2,7 @@
 
 The model predicts, per grid cell, whether it lies on a plate, and for cells
 on a plate the plate's size, centre and four corners
-(models/detector/geometry.py). Each connected region of cells above
-`threshold` is one plate; overlapping results are merged.
+(models/detector/geometry.py); `mask_decode` turns that grid into plates.
 
 The network is fully convolutional and the file takes any input size, so it
 runs in two passes over each frame:
@@ -19,7 +18,9 @@ runs in two passes over each frame:
 Each pass trusts its own size range: a plate the fine pass sees at most
 FINE_TRUST_PX wide comes from it (its box is the more precise), a larger one
 from the base pass, whose view of a large plate is the one it was trained on.
-A model file with a fixed input size (older exports) runs the base pass only.
+A model file with a fixed input size (older exports) runs the base pass only,
+and has no closer look (`closer_look.py`: the network again on a small window
+around one plate, which the recognizer asks for when a reading is unsure).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ import cv2
 import numpy as np
 
 from gateway.recognition.boxes import area, covered, iou
+from gateway.recognition.closer_look import CloserLook
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.litert import interpreter
+from gateway.recognition.mask_decode import decode
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +116,7 @@ class TfliteDetector(DetectorBackend):
         elif fine_scale:
             logger.warning("%s has a fixed input size: only the base pass runs (small plates are missed); "
                            "re-export it with python -m models.detector.train --export-only", self.model)
+        self.closer = CloserLook(self.model, threads, threshold, base.stride) if base.dynamic else None
 
     # the base pass's input and grid (its input follows the frame size; these never go stale)
     @property
@@ -130,6 +134,9 @@ class TfliteDetector(DetectorBackend):
     def raw(self, frame_bgr: np.ndarray, pass_index: int = 0) -> tuple[np.ndarray, float]:
         """One pass's output grid for a frame, and the frame's scale in that pass."""
         return self.passes[pass_index].run(frame_bgr)
+
+    def look_closer(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
+        return self.closer.around(frame_bgr, det) if self.closer else None
 
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         if frame_bgr is None or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
@@ -165,48 +172,6 @@ def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int)
     for _, det in sorted(ranked, key=lambda r: r[0]):
         if any(iou(det.box, d.box) > 0.3 or covered(det.box, d.box) > 0.6 or covered(d.box, det.box) > 0.6
                for d in found):
-            continue
-        found.append(det)
-        if len(found) >= max_plates:
-            break
-    return found
-
-
-def decode(grid: np.ndarray, scale: float, stride: int, threshold: float, max_plates: int,
-           frame_hw: tuple[int, int]) -> list[Detection]:
-    """Plates from the output grid: connected regions of the plate mask, each averaging
-    its cells' predictions of the plate's size, centre and corners (weighted by the mask)."""
-    prob = np.ascontiguousarray(grid[..., 0])
-    binary = (prob >= threshold).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    fh, fw = frame_hw
-    candidates = []
-    for k in range(1, n):
-        left, top, width, height = (int(v) for v in stats[k, :4])  # the region's cells only
-        ys, xs = np.nonzero(labels[top : top + height, left : left + width] == k)
-        ys, xs = ys + top, xs + left
-        wts = prob[ys, xs]
-        cells = grid[ys, xs]
-        total = float(wts.sum())
-        lw, lh = (cells[:, 1:3] * wts[:, None]).sum(axis=0) / total
-        bw, bh = float(np.exp(np.clip(lw, -4, 6)) * stride), float(np.exp(np.clip(lh, -4, 6)) * stride)
-        cx = float((((xs + 0.5) * stride + cells[:, 3] * bw) * wts).sum() / total)
-        cy = float((((ys + 0.5) * stride + cells[:, 4] * bh) * wts).sum() / total)
-        rel = (cells[:, 5:13] * wts[:, None]).sum(axis=0) / total
-        corners = (np.array([cx, cy]) + rel.reshape(4, 2) * [bw, bh]) / scale
-        cx, cy, bw, bh = cx / scale, cy / scale, bw / scale, bh / scale
-        x0, y0 = max(0.0, cx - bw / 2), max(0.0, cy - bh / 2)
-        x1, y1 = min(float(fw), cx + bw / 2), min(float(fh), cy + bh / 2)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        box = (int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0)))
-        corners[:, 0] = np.clip(corners[:, 0], 0, fw - 1)
-        corners[:, 1] = np.clip(corners[:, 1], 0, fh - 1)
-        candidates.append(Detection(box, float(wts.max()), corners.astype(np.float32)))
-    found: list[Detection] = []
-    for det in sorted(candidates, key=lambda d: -d.score):
-        # One plate split into two regions gives two nearly equal boxes: keep the better.
-        if any(iou(det.box, d.box) > 0.3 for d in found):
             continue
         found.append(det)
         if len(found) >= max_plates:

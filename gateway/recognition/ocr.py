@@ -57,7 +57,9 @@ class OcrBackend(ABC):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.name:
+        # only a class that names itself: a subclass of a backend (a test's, a tool's) inherits
+        # the name and would otherwise take the backend's place in the registry
+        if cls.__dict__.get("name"):
             OcrBackend.registry[cls.name] = cls
 
     @abstractmethod

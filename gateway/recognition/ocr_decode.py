@@ -7,8 +7,6 @@ probabilities with class 0 the CTC blank and class i the character
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
 BLANK = 0
@@ -54,14 +52,18 @@ def beam_search(
                 ext = nxt.setdefault(prefix + (c,), [0.0, 0.0])
                 # a repeated letter needs a blank in between, so only pb extends it
                 ext[1] += (pb if c == last else total) * p[c]
-        if len(nxt) > beam:
-            nxt = dict(heapq.nlargest(beam, nxt.items(), key=lambda kv: kv[1][0] + kv[1][1]))
+        if len(nxt) > beam:  # (sorting a few dozen beams is quicker than a heap)
+            nxt = dict(sorted(nxt.items(), key=_beam_total, reverse=True)[:beam])
         beams = nxt
-    ranked = sorted(beams.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
+    ranked = sorted(beams.items(), key=_beam_total, reverse=True)
     out = [("".join(alphabet[c - 1] for c in prefix), pb + pnb) for prefix, (pb, pnb) in ranked[:k]]
     if len(out) < k:
         out = _pad_with_substitutions(probs, alphabet, out, k)
     return out
+
+
+def _beam_total(item) -> float:
+    return item[1][0] + item[1][1]
 
 
 def _pad_with_substitutions(probs, alphabet, found, k):
@@ -75,7 +77,7 @@ def _pad_with_substitutions(probs, alphabet, found, k):
         return found
     best_text, best_p = found[0]
     seen = {t for t, _ in found}
-    spans = aligned_steps(probs, best_text, alphabet)
+    spans = char_steps(probs, best_text, alphabet)
     extra = []
     for i, step in enumerate(spans):
         row = probs[step].copy()
@@ -151,17 +153,22 @@ def _greedy_steps(probs: np.ndarray) -> list[int]:
     return steps
 
 
+def char_steps(probs: np.ndarray, text: str, alphabet: str) -> list[int]:
+    """For each character of `text`, the step where it is read: from the best path's runs when
+    `text` is the best path (nearly always, and far quicker), else from a Viterbi alignment."""
+    return _greedy_steps(probs) if best_path(probs, alphabet) == text else aligned_steps(probs, text, alphabet)
+
+
 def char_confidences(probs: np.ndarray, text: str, alphabet: str) -> list[float]:
     """Per character of `text`: its probability over its best-aligned step and the steps beside it.
 
-    When `text` is the best path (nearly always) its runs give the steps
-    directly; otherwise a Viterbi alignment finds them. The neighbours count
+    The steps come from `char_steps`. The neighbours count
     because the shipped OCR averages two networks that may place the same
     character one step apart: each step then holds half of a sure character,
     which read alone as 0.5 made every format swap look free.
     """
-    steps = _greedy_steps(probs) if best_path(probs, alphabet) == text else aligned_steps(probs, text, alphabet)
     out = []
+    steps = char_steps(probs, text, alphabet)
     for s, c in zip(steps, text, strict=True):
         k = alphabet.index(c) + 1
         out.append(min(1.0, float(probs[max(0, s - 1) : s + 2, k].sum())))

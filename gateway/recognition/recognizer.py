@@ -73,37 +73,54 @@ MIN_DETECTION_SCORE = 0.45
 # short exist (vanity, motorcycles) but are rare, so such a reading must be sure.
 SHORT_READ_CHARS = 3
 MIN_SHORT_READ = 0.5
+# A reading at least this sure is kept as read; between CLOSER_LOOK_FROM and it, the
+# detector looks again around the plate (`closer_look`) and the better-ranked of the two
+# readings is kept. On every fourth training scene this read 4 more of 23 br-scenes plates
+# exactly and found 4 % more dash-camera plates; below 0.01 are mostly signs and lights,
+# and looking at them too cost 8 ms per 1280 x 720 frame for one plate more.
+CLOSER_LOOK_BELOW = 0.5
+CLOSER_LOOK_FROM = 0.01
 
 
 class Recognizer:
     def __init__(self, detector: DetectorBackend, ocr, min_score: float = MIN_DETECTION_SCORE,
-                 min_read: float = MIN_READ):
+                 min_read: float = MIN_READ, closer_look: bool = True):
         self.detector = detector
         self.ocr = ocr
         self.min_score = min_score
         self.min_read = min_read
+        self.closer_look = closer_look
 
     @classmethod
     def from_config(cls, recognition_config) -> Recognizer:
         threads = recognition_config.threads
         options = {} if recognition_config.fine_pass else {"fine_scale": None}
         return cls(create_detector(recognition_config.detector, threads=threads, **options),
-                   create_ocr(recognition_config.ocr, threads))
+                   create_ocr(recognition_config.ocr, threads), closer_look=recognition_config.closer_look)
+
+    def _read(self, frame_bgr: np.ndarray, det: Detection) -> PlateRead | None:
+        crop = rectify(frame_bgr, det.box, det.corners)
+        if crop.size == 0:
+            return None
+        result = self.ocr.read(crop)
+        char_conf = list(getattr(result, "char_confidences", None) or [])
+        return PlateRead(det, formats.rank(_candidates(result), char_conf), char_conf, crop)
 
     def read_frame(self, frame_bgr: np.ndarray) -> list[PlateRead]:
         reads = []
         for det in self.detector.detect(frame_bgr):
             if det.score < self.min_score:
                 continue
-            crop = rectify(frame_bgr, det.box, det.corners)
-            if crop.size == 0:
-                continue
-            result = self.ocr.read(crop)
-            char_conf = list(getattr(result, "char_confidences", None) or [])
-            ranked = formats.rank(_candidates(result), char_conf)
-            if not ranked or ranked[0][1] < self.min_read or (
-                    len(ranked[0][0]) <= SHORT_READ_CHARS and ranked[0][1] < MIN_SHORT_READ):
+            read = self._read(frame_bgr, det)
+            sure = read.confidence if read is not None else 0.0
+            if self.closer_look and CLOSER_LOOK_FROM <= sure < CLOSER_LOOK_BELOW:
+                closer = self.detector.look_closer(frame_bgr, det)
+                again = self._read(frame_bgr, closer) if closer is not None else None
+                if again is not None and again.confidence > sure:
+                    read = again
+            if read is None or read.confidence < self.min_read or (
+                    len(read.text) <= SHORT_READ_CHARS and read.confidence < MIN_SHORT_READ):
                 logger.debug("detection at %s dropped: no plausible reading", det.box)
                 continue
-            reads.append(PlateRead(det, ranked, char_conf, crop))
+            reads.append(read)
         return reads

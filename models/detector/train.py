@@ -19,10 +19,11 @@ import shutil
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from models.detector import data
-from models.detector.geometry import CHANNELS, INPUT_H, INPUT_W
+from models.detector.geometry import CHANNELS
 
 logger = logging.getLogger("models.detector.train")
 
@@ -99,11 +100,20 @@ def export_tflite(model, out: Path, quantize: str, width: float, rng=None,
         rng = rng or np.random.default_rng(0)
 
         def representative():
-            w, h = size or (INPUT_W, INPUT_H)
-            for _ in range(32):
+            # synthetic scenes at the scales the gateway's passes see (letterbox and up to
+            # twice it), each on a canvas of the fixed size or just large enough for it
+            for _ in range(64):
                 s = data.synthetic(rng)
-                img = np.zeros((h, w, 3), np.float32)
-                img[: s.image.shape[0], : s.image.shape[1]] = s.image
+                h, w = s.image.shape[:2]
+                if size:
+                    f = min(1.0, size[0] / w, size[1] / h)
+                    cw, ch = size
+                else:
+                    f = 1.0
+                    cw, ch = 32 * math.ceil(w / 32), 32 * math.ceil(h / 32)
+                img = np.zeros((ch, cw, 3), np.float32)
+                small = cv2.resize(s.image, (max(1, int(w * f)), max(1, int(h * f))))
+                img[: small.shape[0], : small.shape[1]] = small
                 yield [img[None]]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -59,3 +59,17 @@ def test_eval_scenes_on_a_generated_folder(tmp_path):
     assert result["ms_median"] > 0 and result["ms_p95"] >= result["ms_median"]
     missing = alpr("eval", "scenes", str(tmp_path), "--json")
     assert missing.returncode == 1 and "labels.tsv" in missing.stderr
+
+
+def test_bench_recognize_reports_times_and_the_views_it_ran(tmp_path):
+    write_scene_set(tmp_path / "set", 3, seed=4)
+    runs = {}
+    for extra in ((), ("--no-closer-look", "--no-fine-pass")):
+        proc = alpr("bench", "recognize", str(tmp_path / "set"), "--workers", "1", "--json", *extra)
+        assert proc.returncode == 0, proc.stderr
+        runs[extra] = json.loads(proc.stdout)
+    full, bare = runs.values()
+    assert full["frames"] == 3 and full["fine_pass"] and full["closer_look"]
+    assert not bare["fine_pass"] and not bare["closer_look"]
+    for r in (full, bare):
+        assert 0 < r["ms_median"] <= r["ms_p95"] and r["fps_all_cores"] > 0

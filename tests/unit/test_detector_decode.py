@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gateway.recognition import detector
-from gateway.recognition.detector_tflite import decode, iou
+from gateway.recognition.boxes import iou
+from gateway.recognition.mask_decode import decode
 from gateway.recognition.rectify import crop_box, rectify
 
 

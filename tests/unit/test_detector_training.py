@@ -11,14 +11,16 @@ from models.synth.scenes import render_scene
 
 
 @pytest.mark.slow
-def test_short_training_exports_a_working_tflite(tmp_path):
+@pytest.mark.parametrize("quantize", ["float16", "int8"])
+def test_short_training_exports_a_working_tflite(tmp_path, quantize):
     out = tmp_path / "detector.tflite"
-    proc = subprocess.run([sys.executable, "-m", "models.detector.train", "--short", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "models.detector.train", "--short", "--quantize", quantize,
+                           "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert out.stat().st_size > 10_000
     det = TfliteDetector(out, threshold=0.0, max_plates=4)
     assert (det.in_w, det.in_h, det.stride) == (640, 384, 4)
+    assert len(det.passes) == 2 and det.closer is not None  # exported for any input size
     frame, _ = render_scene(np.random.default_rng(3), 1280, 720, n_plates=2)
     grid, scale = det.raw(frame)
     assert grid.shape == (96, 160, 13) and scale == pytest.approx(0.5)

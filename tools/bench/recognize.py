@@ -92,6 +92,7 @@ def run(args) -> int:
         "fps_all_cores": round(fps, 1),
         "workers": workers,
         "fine_pass": not args.no_fine_pass,
+        "closer_look": not args.no_closer_look,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.system()}",
     }
     human = "\n".join(f"{k}: {v}" for k, v in result.items())

@@ -22,6 +22,8 @@ def add_model_options(p, threads: bool = True) -> None:
         p.add_argument("--threads", type=int, default=1, help="interpreter threads per model (default 1)")
     p.add_argument("--no-fine-pass", action="store_true",
                    help="the detector's base pass only: faster, but plates under ~50 px are missed")
+    p.add_argument("--no-closer-look", action="store_true",
+                   help="read each plate from its first box only, without looking again where unsure")
 
 
 def recognizer(args, read: bool = True):
@@ -37,7 +39,7 @@ def recognizer(args, read: bool = True):
     if args.ocr_model:
         ocr_opts["model_path"] = args.ocr_model
     return Recognizer(detector.create("tflite", **det_opts),
-                      ocr.create("tflite", **ocr_opts) if read else None)
+                      ocr.create("tflite", **ocr_opts) if read else None, closer_look=not args.no_closer_look)
 
 
 def register(subparsers) -> None:
