@@ -167,8 +167,8 @@ def char_confidences(probs: np.ndarray, text: str, alphabet: str) -> list[float]
     character one step apart: each step then holds half of a sure character,
     which read alone as 0.5 made every format swap look free.
     """
-    out = []
     steps = char_steps(probs, text, alphabet)
+    out = []
     for s, c in zip(steps, text, strict=True):
         k = alphabet.index(c) + 1
         out.append(min(1.0, float(probs[max(0, s - 1) : s + 2, k].sum())))
