@@ -25,7 +25,7 @@ import numpy as np
 
 from gateway.recognition.boxes import iou
 from gateway.recognition.detector import Detection
-from gateway.recognition.litert import interpreter
+from gateway.recognition.litert import interpreter, write_input
 from gateway.recognition.mask_decode import decode
 
 WINDOW_W, WINDOW_H = 256, 160
@@ -44,7 +44,6 @@ class CloserLook:
         self._in, self._out = inp["index"], out["index"]
         self.interp.resize_tensor_input(self._in, [1, WINDOW_H, WINDOW_W, 3])
         self.interp.allocate_tensors()
-        self._canvas = np.zeros((1, WINDOW_H, WINDOW_W, 3), np.float32)
         self.threshold, self.stride = threshold, stride
 
     def window(self, box: tuple[int, int, int, int], frame_hw: tuple[int, int]) -> tuple[int, int, int, int, float]:
@@ -71,9 +70,7 @@ class CloserLook:
         nw = min(WINDOW_W, max(1, round((x1 - x0) * s)))
         nh = min(WINDOW_H, max(1, round((y1 - y0) * s)))
         small = cv2.resize(region, (nw, nh), interpolation=cv2.INTER_AREA if s < 0.5 else cv2.INTER_LINEAR)
-        self._canvas.fill(0.0)  # the last window must not show in this one's padding
-        self._canvas[0, :nh, :nw] = small
-        self.interp.set_tensor(self._in, self._canvas)
+        write_input(self.interp, self._in, small)
         self.interp.invoke()
         grid = self.interp.get_tensor(self._out)[0]
         local = (det.box[0] - x0, det.box[1] - y0, det.box[2], det.box[3])

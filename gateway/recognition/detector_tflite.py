@@ -35,7 +35,7 @@ import numpy as np
 from gateway.recognition.boxes import area, covered, iou
 from gateway.recognition.closer_look import CloserLook
 from gateway.recognition.detector import Detection, DetectorBackend
-from gateway.recognition.litert import interpreter
+from gateway.recognition.litert import interpreter, write_input
 from gateway.recognition.mask_decode import decode
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ FRAGMENT_AREA = 2.5  # a fine detection inside a base one this many times its ar
 
 
 class _Pass:
-    """The network over a frame at one scale, its input buffer sized once per frame size."""
+    """The network over a frame at one scale, its input sized once per frame size."""
 
     def __init__(self, model: Path, threads: int, factor: float = 1.0, max_pixels: int | None = None):
         self.interp = interpreter(model, threads)
@@ -66,7 +66,6 @@ class _Pass:
         self.stride = 4 if self.dynamic else self.in_w // int(out["shape"][2])
         self._frame_hw: tuple[int, int] | None = None
         self._scale = 1.0
-        self._canvas = np.zeros((1, self.in_h, self.in_w, 3), np.float32)
 
     def _size_for(self, h: int, w: int) -> None:
         """Scale and input size for a frame size (a board's frames keep theirs, so this runs once)."""
@@ -78,13 +77,19 @@ class _Pass:
         if self.max_pixels:
             s = min(s, math.sqrt(self.max_pixels / (w * h)))
         self._scale = s
-        # a canvas just large enough (multiples of 32) for the scaled frame: no time spent on padding
+        # an input just large enough (multiples of 32) for the scaled frame: no time spent on padding
         self.in_w, self.in_h = 32 * math.ceil(w * s / 32), 32 * math.ceil(h * s / 32)
         self.interp.resize_tensor_input(self._in, [1, self.in_h, self.in_w, 3])
         self.interp.allocate_tensors()
-        self._canvas = np.zeros((1, self.in_h, self.in_w, 3), np.float32)  # the padding stays zero
 
     def run(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
+        """The output grid for a frame, and the frame's scale in this pass."""
+        write_input(self.interp, self._in, self.scaled(frame_bgr))
+        self.interp.invoke()
+        return self.interp.get_tensor(self._out)[0], self._scale
+
+    def scaled(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """The frame as this pass sees it, before the zero padding up to its input size."""
         h, w = frame_bgr.shape[:2]
         if (h, w) != self._frame_hw:
             self._size_for(h, w)
@@ -94,11 +99,7 @@ class _Pass:
         # frame); at the fine pass's milder shrink it costs 3-4 ms more than bilinear (1280 x
         # 720 and 1920 x 1080 frames) and found no more small plates in large frames
         interpolation = cv2.INTER_AREA if s <= 0.5 else cv2.INTER_LINEAR
-        small = cv2.resize(frame_bgr, (nw, nh), interpolation=interpolation)
-        self._canvas[0, :nh, :nw] = small
-        self.interp.set_tensor(self._in, self._canvas)
-        self.interp.invoke()
-        return self.interp.get_tensor(self._out)[0], s
+        return cv2.resize(frame_bgr, (nw, nh), interpolation=interpolation)
 
 
 class TfliteDetector(DetectorBackend):
