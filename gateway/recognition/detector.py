@@ -56,6 +56,11 @@ class DetectorBackend(ABC):
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Every plate in the frame, best first."""
 
+    def seen_width(self, det: Detection) -> float:
+        """How wide the backend saw `det`'s plate, in the pixels of its finest view of the last
+        frame (below some width its boxes are rough). By default, the box's width."""
+        return float(det.box[2])
+
     def look_closer(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
         """`det`'s plate seen again at the size the backend finds best (a better box), or None
         where the backend cannot look again or finds no plate there."""

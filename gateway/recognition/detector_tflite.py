@@ -82,6 +82,11 @@ class _Pass:
         self.interp.resize_tensor_input(self._in, [1, self.in_h, self.in_w, 3])
         self.interp.allocate_tensors()
 
+    @property
+    def scale(self) -> float:
+        """The last frame's scale in this pass."""
+        return self._scale
+
     def run(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
         """The output grid for a frame, and the frame's scale in this pass."""
         write_input(self.interp, self._in, self.scaled(frame_bgr))
@@ -135,6 +140,9 @@ class TfliteDetector(DetectorBackend):
     def raw(self, frame_bgr: np.ndarray, pass_index: int = 0) -> tuple[np.ndarray, float]:
         """One pass's output grid for a frame, and the frame's scale in that pass."""
         return self.passes[pass_index].run(frame_bgr)
+
+    def seen_width(self, det: Detection) -> float:
+        return det.box[2] * self.passes[-1].scale
 
     def look_closer(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
         return self.closer.around(frame_bgr, det) if self.closer else None

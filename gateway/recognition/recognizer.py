@@ -81,6 +81,14 @@ MIN_SHORT_READ = 0.5
 # frame; from 0.05 (only readings the filter keeps anyway) lost most of the found plates.
 CLOSER_LOOK_BELOW = 0.5
 CLOSER_LOOK_FROM = 0.02
+# A plate the detector saw under SMALL_PLATE_PX wide (a distant one: 60 px in a 1920 x 1080
+# frame is 37 px to its fine pass) has a rough box, often too rough for any reading, so it
+# is looked at again however it read, when the detector is at least SMALL_LOOK_SCORE sure
+# of it (the many small lights and signs score lower). US plates scaled to 60 px and pasted
+# into 1920 x 1080 dash-camera frames: 5 -> 7 of 17 read exactly (all small detections
+# looked at: 8, for twice the looks); 0.7 lost plates at 50 px.
+SMALL_PLATE_PX = 70
+SMALL_LOOK_SCORE = 0.6
 
 
 class Recognizer:
@@ -114,7 +122,8 @@ class Recognizer:
                 continue
             read = self._read(frame_bgr, det)
             sure = read.confidence if read is not None else 0.0
-            if self.closer_look and CLOSER_LOOK_FROM <= sure < CLOSER_LOOK_BELOW:
+            if self.closer_look and sure < CLOSER_LOOK_BELOW and (sure >= CLOSER_LOOK_FROM or (
+                    det.score >= SMALL_LOOK_SCORE and self.detector.seen_width(det) < SMALL_PLATE_PX)):
                 closer = self.detector.look_closer(frame_bgr, det)
                 again = self._read(frame_bgr, closer) if closer is not None else None
                 if again is not None and again.confidence > sure:
