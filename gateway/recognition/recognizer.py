@@ -115,6 +115,12 @@ class Recognizer:
         char_conf = list(getattr(result, "char_confidences", None) or [])
         return PlateRead(det, formats.rank(_candidates(result), char_conf), char_conf, crop)
 
+    def _worth_a_closer_look(self, det: Detection, sure: float) -> bool:
+        if not self.closer_look or sure >= CLOSER_LOOK_BELOW:
+            return False
+        distant = det.score >= SMALL_LOOK_SCORE and self.detector.seen_width(det) < SMALL_PLATE_PX
+        return sure >= CLOSER_LOOK_FROM or distant
+
     def read_frame(self, frame_bgr: np.ndarray) -> list[PlateRead]:
         reads = []
         for det in self.detector.detect(frame_bgr):
@@ -122,8 +128,7 @@ class Recognizer:
                 continue
             read = self._read(frame_bgr, det)
             sure = read.confidence if read is not None else 0.0
-            if self.closer_look and sure < CLOSER_LOOK_BELOW and (sure >= CLOSER_LOOK_FROM or (
-                    det.score >= SMALL_LOOK_SCORE and self.detector.seen_width(det) < SMALL_PLATE_PX)):
+            if self._worth_a_closer_look(det, sure):
                 closer = self.detector.look_closer(frame_bgr, det)
                 again = self._read(frame_bgr, closer) if closer is not None else None
                 if again is not None and again.confidence > sure:
