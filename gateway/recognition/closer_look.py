@@ -25,7 +25,7 @@ import numpy as np
 
 from gateway.recognition.boxes import iou
 from gateway.recognition.detector import Detection
-from gateway.recognition.litert import interpreter, write_input
+from gateway.recognition.litert import ImageModel
 from gateway.recognition.mask_decode import decode
 
 WINDOW_W, WINDOW_H = 256, 160
@@ -39,11 +39,8 @@ class CloserLook:
     """The network over a window around one detection, its input sized once."""
 
     def __init__(self, model: Path, threads: int = 1, threshold: float = 0.4, stride: int = 4):
-        self.interp = interpreter(model, threads)
-        inp, out = self.interp.get_input_details()[0], self.interp.get_output_details()[0]
-        self._in, self._out = inp["index"], out["index"]
-        self.interp.resize_tensor_input(self._in, [1, WINDOW_H, WINDOW_W, 3])
-        self.interp.allocate_tensors()
+        self.net = ImageModel(model, threads)
+        self.net.resize(WINDOW_H, WINDOW_W)
         self.threshold, self.stride = threshold, stride
 
     def window(self, box: tuple[int, int, int, int], frame_hw: tuple[int, int]) -> tuple[int, int, int, int, float]:
@@ -70,9 +67,7 @@ class CloserLook:
         nw = min(WINDOW_W, max(1, round((x1 - x0) * s)))
         nh = min(WINDOW_H, max(1, round((y1 - y0) * s)))
         small = cv2.resize(region, (nw, nh), interpolation=cv2.INTER_AREA if s < 0.5 else cv2.INTER_LINEAR)
-        write_input(self.interp, self._in, small)
-        self.interp.invoke()
-        grid = self.interp.get_tensor(self._out)[0]
+        grid = self.net.run(small)
         local = (det.box[0] - x0, det.box[1] - y0, det.box[2], det.box[3])
         found = decode(grid, s, self.stride, self.threshold, 4, region.shape[:2])
         best = max(found, key=lambda d: iou(d.box, local), default=None)

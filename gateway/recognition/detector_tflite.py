@@ -35,7 +35,7 @@ import numpy as np
 from gateway.recognition.boxes import area, covered, iou
 from gateway.recognition.closer_look import CloserLook
 from gateway.recognition.detector import Detection, DetectorBackend
-from gateway.recognition.litert import interpreter, write_input
+from gateway.recognition.litert import ImageModel
 from gateway.recognition.mask_decode import decode
 
 logger = logging.getLogger(__name__)
@@ -56,49 +56,38 @@ class _Pass:
     """The network over a frame at one scale, its input sized once per frame size."""
 
     def __init__(self, model: Path, threads: int, factor: float = 1.0, max_pixels: int | None = None):
-        self.interp = interpreter(model, threads)
-        inp, out = self.interp.get_input_details()[0], self.interp.get_output_details()[0]
-        self._in, self._out = inp["index"], out["index"]
-        signature = inp.get("shape_signature", inp["shape"])
-        self.dynamic = bool(signature[1] < 0 and signature[2] < 0)  # exported for any input size
+        self.net = ImageModel(model, threads)
+        self.dynamic = self.net.dynamic
         self.factor, self.max_pixels = factor, max_pixels
-        self.in_h, self.in_w = (BASE_H, BASE_W) if self.dynamic else (int(inp["shape"][1]), int(inp["shape"][2]))
-        self.stride = 4 if self.dynamic else self.in_w // int(out["shape"][2])
+        self.in_h, self.in_w = (BASE_H, BASE_W) if self.dynamic else self.net.input_shape[1:3]
+        self.stride = 4 if self.dynamic else self.in_w // self.net.output_shape[2]
         self._frame_hw: tuple[int, int] | None = None
-        self._scale = 1.0
+        self.scale = 1.0  # the last frame's scale in this pass
 
     def _size_for(self, h: int, w: int) -> None:
         """Scale and input size for a frame size (a board's frames keep theirs, so this runs once)."""
         self._frame_hw = (h, w)
         if not self.dynamic:
-            self._scale = min(self.in_w / w, self.in_h / h)
+            self.scale = min(self.in_w / w, self.in_h / h)
             return
         s = self.factor * min(BASE_W / w, BASE_H / h)
         if self.max_pixels:
             s = min(s, math.sqrt(self.max_pixels / (w * h)))
-        self._scale = s
+        self.scale = s
         # an input just large enough (multiples of 32) for the scaled frame: no time spent on padding
         self.in_w, self.in_h = 32 * math.ceil(w * s / 32), 32 * math.ceil(h * s / 32)
-        self.interp.resize_tensor_input(self._in, [1, self.in_h, self.in_w, 3])
-        self.interp.allocate_tensors()
-
-    @property
-    def scale(self) -> float:
-        """The last frame's scale in this pass."""
-        return self._scale
+        self.net.resize(self.in_h, self.in_w)
 
     def run(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
         """The output grid for a frame, and the frame's scale in this pass."""
-        write_input(self.interp, self._in, self.scaled(frame_bgr))
-        self.interp.invoke()
-        return self.interp.get_tensor(self._out)[0], self._scale
+        return self.net.run(self.scaled(frame_bgr)), self.scale
 
     def scaled(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame as this pass sees it, before the zero padding up to its input size."""
         h, w = frame_bgr.shape[:2]
         if (h, w) != self._frame_hw:
             self._size_for(h, w)
-        s = self._scale
+        s = self.scale
         nw, nh = min(self.in_w, max(1, round(w * s))), min(self.in_h, max(1, round(h * s)))
         # area averaging where shrinking is strong enough to alias (the base pass of a large
         # frame); at the fine pass's milder shrink it costs 3-4 ms more than bilinear (1280 x

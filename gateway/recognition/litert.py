@@ -35,18 +35,45 @@ def interpreter(path: Path, threads: int = 1):
     return interp
 
 
-def write_input(interp, index: int, image: np.ndarray) -> None:
-    """`image` (H x W x C) into the top-left of the interpreter's 1 x H' x W' x C float input,
-    the rest zero, written in place.
+class ImageModel:
+    """One interpreter of a model with one 1 x H x W x C image input and one output.
 
-    set_tensor would copy a whole float frame a second time (about 1.5 ms for the detector's
-    fine pass). The buffer is written whole on every call: the runtime may use its memory for
-    its own work during invoke, so nothing left in it can be trusted to last to the next frame.
-    The view is dropped before returning, as the runtime requires before invoke.
+    The OCR is one; the detector runs its file in several views (its passes,
+    the closer look), each an ImageModel with its own input size.
     """
-    buf = interp.tensor(index)()
-    h, w = image.shape[:2]
-    buf[0, :h, :w] = image
-    buf[0, h:] = 0.0
-    buf[0, :h, w:] = 0.0
-    del buf
+
+    def __init__(self, path: Path, threads: int = 1):
+        self.interp = interpreter(path, threads)
+        inp, out = self.interp.get_input_details()[0], self.interp.get_output_details()[0]
+        self._in, self._out = inp["index"], out["index"]
+        signature = inp.get("shape_signature", inp["shape"])
+        self.dynamic = bool(signature[1] < 0 and signature[2] < 0)  # exported for any input size
+        self.input_shape = tuple(int(v) for v in inp["shape"])
+        self.output_shape = tuple(int(v) for v in out["shape"])
+
+    def resize(self, h: int, w: int) -> None:
+        """Make the input h x w (a file exported for any size only)."""
+        shape = [1, h, w, self.input_shape[3]]
+        self.interp.resize_tensor_input(self._in, shape)
+        self.interp.allocate_tensors()
+        self.input_shape = tuple(shape)
+        self.output_shape = tuple(int(v) for v in self.interp.get_output_details()[0]["shape"])
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        """The output for `image` (H x W x C, at most the input's size) at the input's top-left,
+        the rest zero.
+
+        The image is written into the runtime's own input buffer: set_tensor would copy a
+        whole float frame a second time (about 1.5 ms for the detector's fine pass). The
+        buffer is written whole on every call, padding too: the runtime may use its memory
+        for its own work during invoke, so nothing left in it lasts to the next frame. The
+        view is dropped before invoke, as the runtime requires.
+        """
+        buf = self.interp.tensor(self._in)()
+        h, w = image.shape[:2]
+        buf[0, :h, :w] = image
+        buf[0, h:] = 0.0
+        buf[0, :h, w:] = 0.0
+        del buf
+        self.interp.invoke()
+        return self.interp.get_tensor(self._out)[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.recognition import ocr_decode
-from gateway.recognition.litert import interpreter
+from gateway.recognition.litert import ImageModel
 from gateway.recognition.ocr import Candidate, OcrBackend, OcrError, OcrResult
 from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, NUM_CLASSES, preprocess
 
@@ -30,15 +30,13 @@ class TfliteOcr(OcrBackend):
     def __init__(self, model_path: str | Path | None = None, threads: int = 1, candidates: int = 8):
         self.model_path = Path(model_path or DEFAULT_MODEL)
         self.k = max(MIN_CANDIDATES, candidates)
-        self._interp = interpreter(self.model_path, threads)
-        inp = self._interp.get_input_details()[0]
-        out = self._interp.get_output_details()[0]
-        if tuple(inp["shape"]) != (1, INPUT_H, INPUT_W, 1) or int(out["shape"][-1]) != NUM_CLASSES:
+        self.net = ImageModel(self.model_path, threads)
+        inp, out = self.net.input_shape, self.net.output_shape
+        if inp != (1, INPUT_H, INPUT_W, 1) or out[-1] != NUM_CLASSES:
             raise OcrError(
-                f"{self.model_path} is not a plate OCR model of this version (input {list(inp['shape'])}, "
-                f"output {list(out['shape'])}); reinstall or retrain it (python -m models.ocr.train)"
+                f"{self.model_path} is not a plate OCR model of this version (input {list(inp)}, "
+                f"output {list(out)}); reinstall or retrain it (python -m models.ocr.train)"
             )
-        self._in, self._out = inp["index"], out["index"]
 
     def probabilities(self, crop_bgr: np.ndarray) -> np.ndarray:
         """Per-step class probabilities (time, classes) for one crop."""
@@ -46,9 +44,7 @@ class TfliteOcr(OcrBackend):
             x = preprocess(crop_bgr)
         except ValueError as exc:
             raise OcrError(str(exc)) from None
-        self._interp.set_tensor(self._in, x[None])
-        self._interp.invoke()
-        return self._interp.get_tensor(self._out)[0]
+        return self.net.run(x)
 
     def read(self, crop_bgr: np.ndarray) -> OcrResult:
         probs = self.probabilities(crop_bgr)

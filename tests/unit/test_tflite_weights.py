@@ -50,8 +50,7 @@ def _member(scope, width, calibration=None):
 
 def test_ocr_members_reproduce_the_shipped_reader(crops):
     reader = TfliteOcr()
-    shipped = np.stack([reader._interp.set_tensor(reader._in, x[None]) or reader._interp.invoke()
-                        or reader._interp.get_tensor(reader._out)[0] for x in crops[:32]])
+    shipped = np.stack([reader.net.run(x) for x in crops[:32]])
     probs = []
     for scope, width in MEMBERS:
         logits = _member(scope, width).predict(crops[:32], verbose=0)
