@@ -103,18 +103,15 @@ def export_tflite(model, out: Path, quantize: str, width: float, rng=None,
             # synthetic scenes at the scales the gateway's passes see (letterbox and up to
             # twice it), each on a canvas of the fixed size or just large enough for it
             for _ in range(64):
-                s = data.synthetic(rng)
-                h, w = s.image.shape[:2]
-                if size:
-                    f = min(1.0, size[0] / w, size[1] / h)
-                    cw, ch = size
-                else:
-                    f = 1.0
-                    cw, ch = 32 * math.ceil(w / 32), 32 * math.ceil(h / 32)
-                img = np.zeros((ch, cw, 3), np.float32)
-                small = cv2.resize(s.image, (max(1, int(w * f)), max(1, int(h * f))))
-                img[: small.shape[0], : small.shape[1]] = small
-                yield [img[None]]
+                image = data.synthetic(rng).image
+                h, w = image.shape[:2]
+                cw, ch = size or (32 * math.ceil(w / 32), 32 * math.ceil(h / 32))
+                if w > cw or h > ch:
+                    f = min(cw / w, ch / h)
+                    image = cv2.resize(image, (max(1, int(w * f)), max(1, int(h * f))))
+                img = np.zeros((1, ch, cw, 3), np.float32)
+                img[0, : image.shape[0], : image.shape[1]] = image
+                yield [img]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
