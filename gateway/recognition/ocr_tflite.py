@@ -1,9 +1,10 @@
 """The shipped plate OCR (models/ocr/ocr.tflite) on the TFLite runtime.
 
 The crop becomes a 32 x 128 grey image (ocr_input.preprocess); the model
-gives per-step class probabilities (CTC); numpy decodes them: a prefix beam
-search for the ranked whole-plate candidates, a Viterbi alignment of the
-best one for the per-character confidences. TensorFlow is never imported.
+gives per-step class probabilities (CTC); ocr_decode turns them into the
+ranked whole-plate candidates (a prefix beam search) and the best one's
+per-character confidences (at the steps where its characters are read).
+TensorFlow is never imported.
 """
 
 from __future__ import annotations
