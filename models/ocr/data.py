@@ -42,28 +42,30 @@ def to_input_u8(crop_bgr: np.ndarray) -> np.ndarray:
 
 
 def _synth_chunk(args) -> tuple[np.ndarray, list[str]]:
-    seed, start, count = args
+    seed, start, count, widths = args
     from models.synth.camera import ocr_sample
 
     images = np.empty((count, INPUT_H, INPUT_W), np.uint8)
     labels = []
     for i in range(count):
         rng = np.random.default_rng([seed, start + i])
-        crop, label, _ = ocr_sample(rng)
+        crop, label, _ = ocr_sample(rng, widths=widths)
         images[i] = to_input_u8(crop)
         labels.append(label)
     return images, labels
 
 
-def synthetic(n: int, seed: int, workers: int = 2) -> tuple[np.ndarray, list[str]]:
-    """n synthetic samples as (uint8 N x H x W, labels)."""
-    return synthetic_range(0, n, seed, workers)
+def synthetic(n: int, seed: int, workers: int = 2,
+              widths: tuple[int, int] | None = None) -> tuple[np.ndarray, list[str]]:
+    """n synthetic samples as (uint8 N x H x W, labels); `widths` as in `camera_view`."""
+    return synthetic_range(0, n, seed, workers, widths)
 
 
-def synthetic_range(first: int, n: int, seed: int, workers: int = 2) -> tuple[np.ndarray, list[str]]:
+def synthetic_range(first: int, n: int, seed: int, workers: int = 2,
+                    widths: tuple[int, int] | None = None) -> tuple[np.ndarray, list[str]]:
     """Samples first..first+n-1 of the seed's endless sequence."""
     chunk = 250
-    jobs = [(seed, first + s, min(chunk, n - s)) for s in range(0, n, chunk)]
+    jobs = [(seed, first + s, min(chunk, n - s), widths) for s in range(0, n, chunk)]
     if workers <= 1 or len(jobs) == 1:
         parts = [_synth_chunk(j) for j in jobs]
     else:
@@ -108,8 +110,15 @@ def trainable(text: str) -> bool:
     return 2 <= len(text) <= MAX_LABEL and all(c in ALPHABET for c in text)
 
 
-def augment_real(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
-    """A camera-like variant of a real crop (BGR uint8 in, BGR uint8 out)."""
+def augment_real(rng: np.random.Generator, image: np.ndarray, widths: tuple[int, int] | None = None) -> np.ndarray:
+    """A camera-like variant of a real crop (BGR uint8 in, BGR uint8 out).
+
+    The variant is shrunk to a width drawn log-uniformly from `widths` (pixels),
+    by default from 50 to the crop's own width. Most real crops are about 320 px
+    wide and the OCR scales every crop above 90 px down to 90, so the default
+    spends two thirds of the variants on views that differ little; a range like
+    (40, 120) spends them on the distant plates that are hard to read.
+    """
     h, w = image.shape[:2]
     # re-cut: a little tighter or looser than the original box, in perspective
     pad = int(0.2 * h)
@@ -128,7 +137,8 @@ def augment_real(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
         mid = np.percentile(gray, rng.uniform(25, 50))
         gray = 255.0 / (1.0 + np.exp(-(gray - mid) * rng.uniform(0.04, 0.12)))
         img = np.repeat(gray[:, :, None], 3, axis=2)
-    target = int(np.exp(rng.uniform(np.log(50), np.log(max(60, w)))))
+    low, high = widths or (50, max(60, w))
+    target = int(np.exp(rng.uniform(np.log(low), np.log(high))))
     scale = min(1.0, target / w)
     if rng.random() < 0.3:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.5) / max(scale, 0.25))
@@ -143,8 +153,9 @@ def augment_real(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     return img
 
 
-def real_augmented(rows, copies: int, seed: int) -> tuple[np.ndarray, list[str]]:
-    """Each trainable real crop once as it is and `copies` times augmented."""
+def real_augmented(rows, copies: int, seed: int,
+                   widths: tuple[int, int] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Each trainable real crop once as it is and `copies` times augmented (see `augment_real`)."""
     images, labels = [], []
     for k, (path, text) in enumerate(rows):
         if not trainable(text):
@@ -157,7 +168,7 @@ def real_augmented(rows, copies: int, seed: int) -> tuple[np.ndarray, list[str]]
         labels.append(text)
         rng = np.random.default_rng([seed, 7, k])
         for _ in range(copies):
-            images.append(to_input_u8(augment_real(rng, image)))
+            images.append(to_input_u8(augment_real(rng, image, widths)))
             labels.append(text)
     if not images:
         return np.empty((0, INPUT_H, INPUT_W), np.uint8), []

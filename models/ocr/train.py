@@ -35,6 +35,16 @@ logger = logging.getLogger("models.ocr.train")
 BUILD = Path("build/ocr")
 
 
+def _width_range(text: str) -> tuple[int, int]:
+    try:
+        low, high = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX in pixels, e.g. 40,120; got {text!r}") from None
+    if not 8 <= low < high:
+        raise argparse.ArgumentTypeError(f"need 8 <= MIN < MAX, got {low},{high}")
+    return low, high
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m models.ocr.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="where to write the .tflite model")
@@ -42,6 +52,11 @@ def parse_args(argv=None):
     p.add_argument("--short", action="store_true", help="a tiny run that proves the pipeline (tests)")
     p.add_argument("--synthetic", type=int, default=24000, help="synthetic plates to draw")
     p.add_argument("--real-copies", type=int, default=20, help="augmented copies of each real crop")
+    p.add_argument("--real-widths", type=_width_range, metavar="MIN,MAX",
+                   help="plate widths in pixels the real crops' copies are shrunk to, log-uniform "
+                        "(default 50 to each crop's own width)")
+    p.add_argument("--synthetic-widths", type=_width_range, metavar="MIN,MAX",
+                   help="plate widths in pixels of the synthetic plates, log-uniform (default 55,330)")
     p.add_argument("--scene-crops", type=int, default=0, metavar="N",
                    help="N plates of synthetic scenes as the shipped detector cuts them (models.ocr.scene_crops)")
     p.add_argument("--real-scenes", metavar="DIR",
@@ -95,16 +110,17 @@ def _cached(path: Path, make, what: str) -> tuple[np.ndarray, list[str]]:
         return z["images"], [str(t) for t in z["labels"]]
 
 
-def _synthetic_cached(n: int, seed: int, work: Path, short: bool):
+def _synthetic_cached(n: int, seed: int, work: Path, short: bool, widths: tuple[int, int] | None = None):
     """n synthetic samples, drawn in blocks of 2000 that are cached (so a killed run keeps them)."""
     if short:
-        return data.synthetic(n, seed, workers=1)
+        return data.synthetic(n, seed, workers=1, widths=widths)
     block = 2000
+    sized = f"-w{widths[0]}-{widths[1]}" if widths else ""
     images, labels = [], []
     for start in range(0, n, block):
         count = min(block, n - start)
-        x, y = _cached(work / "cache" / f"synth-s{seed}-{start}-{count}.npz",
-                       lambda start=start, count=count: data.synthetic_range(start, count, seed, workers=2),
+        x, y = _cached(work / "cache" / f"synth-s{seed}-{start}-{count}{sized}.npz",
+                       lambda start=start, count=count: data.synthetic_range(start, count, seed, 2, widths),
                        f"drew synthetic plates {start}-{start + count}")
         images.append(x)
         labels.extend(y)
@@ -123,12 +139,12 @@ def _scene_crops_cached(n: int, seed: int, work: Path, short: bool):
 
 def build_training_set(args):
     work = Path(args.work)
-    images, labels = _synthetic_cached(args.synthetic, args.seed, work, args.short)
+    images, labels = _synthetic_cached(args.synthetic, args.seed, work, args.short, args.synthetic_widths)
     holdout = None
     if args.real_crops:
         split = data.real_split(args.real_crops)
         rows = split["train"][:16] if args.short else split["train"]
-        rx, ry = data.real_augmented(rows, args.real_copies, args.seed)
+        rx, ry = data.real_augmented(rows, args.real_copies, args.seed, args.real_widths)
         logger.info("real crops: %d train files -> %d samples; %d held out", len(rows), len(ry), len(split["holdout"]))
         images = np.concatenate([images, rx])
         labels = labels + ry

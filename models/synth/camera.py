@@ -88,11 +88,12 @@ def _motion_kernel(rng) -> np.ndarray:
     return kernel / max(kernel.sum(), 1e-6)
 
 
-def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None = None) -> np.ndarray:
+def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None = None,
+                widths: tuple[int, int] = (55, 330)) -> np.ndarray:
     """The plate as a detector would cut it from a camera frame (BGR uint8).
 
     `width` fixes the plate's width in pixels of the output; by default it
-    is drawn between 55 and 330 pixels (log-uniform, median near 110).
+    is drawn from `widths` (log-uniform; 55-330 px has its median near 135).
     """
     h, w = plate.shape[:2]
     pad = int(0.35 * h)
@@ -121,7 +122,7 @@ def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None =
     if rng.random() < 0.25:
         img = cv2.filter2D(img, -1, _motion_kernel(rng))
     # shrink: the plate's own width decides the scale
-    target = width or int(np.exp(rng.uniform(np.log(55), np.log(330))))
+    target = width or int(np.exp(rng.uniform(np.log(widths[0]), np.log(widths[1]))))
     scale = min(1.0, target / (x1 - x0))
     out_w, out_h = max(8, int(img.shape[1] * scale)), max(6, int(img.shape[0] * scale))
     if rng.random() < 0.4:
@@ -140,7 +141,8 @@ def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None =
     return img
 
 
-def ocr_sample(rng: np.random.Generator, text: str | None = None, style: dict | None = None):
-    """One training sample: (camera-view crop BGR, label, meta)."""
+def ocr_sample(rng: np.random.Generator, text: str | None = None, style: dict | None = None,
+               widths: tuple[int, int] | None = None):
+    """One training sample: (camera-view crop BGR, label, meta); `widths` as in `camera_view`."""
     plate, label, meta = render_plate(rng, text, style)
-    return camera_view(rng, plate), label, meta
+    return camera_view(rng, plate, widths=widths or (55, 330)), label, meta

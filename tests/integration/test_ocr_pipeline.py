@@ -76,15 +76,20 @@ def test_short_training_model_runs_in_the_gateway_backend(short_model, plates):
 
 
 def test_training_continues_from_a_tflite_file(short_model, plates, tmp_path):
-    """A fresh checkout has only the shipped .tflite: a further stage must start from it."""
+    """A fresh checkout has only the shipped .tflite: a further stage must start from it.
+
+    As the sixth session's stage did: real crops mixed in, shrunk to distant-plate widths.
+    """
     out = tmp_path / "continued.tflite"
     proc = subprocess.run(
         [sys.executable, "-m", "models.ocr.train", "--short", "--init-weights", str(short_model),
-         "--out", str(out), "--work", str(tmp_path / "work")],
+         "--out", str(out), "--work", str(tmp_path / "work"),
+         "--real-crops", str(plates[0]), "--real-widths", "40,120"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "starting from" in proc.stderr
+    assert "real crops:" in proc.stderr
     check_result(ocr.create("tflite", model_path=out).read(cv2.imread(str(plates[1][0][0]))))
 
 
