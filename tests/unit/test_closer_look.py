@@ -82,23 +82,27 @@ def test_a_plate_whose_box_cut_its_first_characters_is_read_whole(scenes):
     ocr = create_ocr()
 
     def read(closer_look, shift):
-        exact = looks = 0
-        for img, plates in scenes:
+        read_whole, looks = set(), 0
+        for k, (img, plates) in enumerate(scenes):
             det = CuttingDetector(plates[0].box, shift)
             texts = [r.text for r in Recognizer(det, ocr, closer_look=closer_look).read_frame(img)]
-            exact += plates[0].text in texts
+            if plates[0].text in texts:
+                read_whole.add(k)
             looks += det.looks
-        return exact, looks
+        return read_whole, looks
 
     without, no_looks = read(False, 0.3)
     with_look, looks = read(True, 0.3)
-    # measured: 1 of 12 read exactly from the cut boxes, 10 after the closer look
+    # measured: 1 of 12 read exactly from the cut boxes, 9-10 after the closer look
     assert no_looks == 0 and looks >= 10
-    assert with_look >= 8 and without <= 3
+    assert len(with_look) >= 8 and len(without) <= 3
     # boxes that fit: readings as sure as CLOSER_LOOK_BELOW are kept without a second look
-    # (measured: 7 of 12 looked at again against 12 of 12), and the look spoils none
-    exact, fitted_looks = read(True, 0.0)
-    assert exact >= 10 and fitted_looks < looks
+    # (measured: 7 of 12 looked at again against 12 of 12), and the look spoils none. 7 of
+    # 12 read without it; with it 10 (fifth session's OCR) or 8 (sixth session's: on 80
+    # scenes of another seed it reads 60 against 59)
+    plain, _ = read(False, 0.0)
+    fitted, fitted_looks = read(True, 0.0)
+    assert plain <= fitted and len(fitted) >= 8 and fitted_looks < looks
 
 
 class RoughDetector(TfliteDetector):
