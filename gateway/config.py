@@ -44,6 +44,9 @@ class RecognitionConfig(Section):
                                               "(about four times the detector's time)")
     closer_look: bool = Field(True, description="Look again around a plate whose reading is unsure, at the "
                                                 "size the detector sees best (about 3.5 ms a plate looked at)")
+    min_read: float = Field(0.02, ge=0.0, le=1.0,
+                            description="A detection whose best reading ranks below this is not a read at all (a "
+                                        "sign, a grille, a light); higher: fewer false reads, more plates missed")
     min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="Reads below this are stored but not alerted")
     pass_gap_s: float = Field(3.0, ge=0.0, le=60.0, description="Bursts of the same plate closer than this are one pass")
 

@@ -32,3 +32,18 @@ def test_save_round_trip(tmp_path):
     cfg.link.baud = 115200
     cfg.save(path)
     assert Config.load(path).link.baud == 115200
+
+
+def test_recognition_section_sets_up_the_recognizer(tmp_path):
+    from gateway.recognition import recognizer
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"recognition": {"min_read": 0.3, "closer_look": False, "fine_pass": False}}))
+    rec = recognizer.Recognizer.from_config(Config.load(path).recognition)
+    assert rec.min_read == 0.3 and not rec.closer_look and len(rec.detector.passes) == 1
+    # the config's default is the recognizer's own, so every command reads the same plates
+    default = recognizer.Recognizer.from_config(Config.load(tmp_path / "none.json").recognition)
+    assert default.min_read == recognizer.MIN_READ and default.closer_look and len(default.detector.passes) == 2
+    path.write_text(json.dumps({"recognition": {"min_read": 1.5}}))
+    with pytest.raises(ConfigError, match="recognition.min_read"):
+        Config.load(path)
