@@ -30,6 +30,7 @@ import numpy as np
 from gateway.recognition.ocr_decode import best_path
 from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, encode
 from models.ocr import data
+from models.synth.camera import VIEW_WIDTHS
 
 logger = logging.getLogger("models.ocr.train")
 BUILD = Path("build/ocr")
@@ -56,7 +57,8 @@ def parse_args(argv=None):
                    help="plate widths in pixels the real crops' copies are shrunk to, log-uniform "
                         "(default 50 to each crop's own width)")
     p.add_argument("--synthetic-widths", type=_width_range, metavar="MIN,MAX",
-                   help="plate widths in pixels of the synthetic plates, log-uniform (default 55,330)")
+                   help="plate widths in pixels of the synthetic plates, log-uniform "
+                        f"(default {VIEW_WIDTHS[0]},{VIEW_WIDTHS[1]})")
     p.add_argument("--scene-crops", type=int, default=0, metavar="N",
                    help="N plates of synthetic scenes as the shipped detector cuts them (models.ocr.scene_crops)")
     p.add_argument("--real-scenes", metavar="DIR",

@@ -88,13 +88,18 @@ def _motion_kernel(rng) -> np.ndarray:
     return kernel / max(kernel.sum(), 1e-6)
 
 
+# Plate widths in pixels a camera view is drawn from (log-uniform, median near 135)
+VIEW_WIDTHS = (55, 330)
+
+
 def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None = None,
-                widths: tuple[int, int] = (55, 330)) -> np.ndarray:
+                widths: tuple[int, int] | None = None) -> np.ndarray:
     """The plate as a detector would cut it from a camera frame (BGR uint8).
 
     `width` fixes the plate's width in pixels of the output; by default it
-    is drawn from `widths` (log-uniform; 55-330 px has its median near 135).
+    is drawn log-uniformly from `widths` (default VIEW_WIDTHS).
     """
+    low, high = widths or VIEW_WIDTHS
     h, w = plate.shape[:2]
     pad = int(0.35 * h)
     canvas = _surround(rng, plate.astype(np.float32), pad)
@@ -122,7 +127,7 @@ def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None =
     if rng.random() < 0.25:
         img = cv2.filter2D(img, -1, _motion_kernel(rng))
     # shrink: the plate's own width decides the scale
-    target = width or int(np.exp(rng.uniform(np.log(widths[0]), np.log(widths[1]))))
+    target = width or int(np.exp(rng.uniform(np.log(low), np.log(high))))
     scale = min(1.0, target / (x1 - x0))
     out_w, out_h = max(8, int(img.shape[1] * scale)), max(6, int(img.shape[0] * scale))
     if rng.random() < 0.4:
@@ -145,4 +150,4 @@ def ocr_sample(rng: np.random.Generator, text: str | None = None, style: dict | 
                widths: tuple[int, int] | None = None):
     """One training sample: (camera-view crop BGR, label, meta); `widths` as in `camera_view`."""
     plate, label, meta = render_plate(rng, text, style)
-    return camera_view(rng, plate, widths=widths or (55, 330)), label, meta
+    return camera_view(rng, plate, widths=widths), label, meta
