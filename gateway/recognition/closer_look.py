@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from gateway.recognition.boxes import iou
@@ -64,10 +63,7 @@ class CloserLook:
         if x1 - x0 < 2 or y1 - y0 < 2:
             return None
         region = frame_bgr[y0:y1, x0:x1]
-        nw = min(WINDOW_W, max(1, round((x1 - x0) * s)))
-        nh = min(WINDOW_H, max(1, round((y1 - y0) * s)))
-        small = cv2.resize(region, (nw, nh), interpolation=cv2.INTER_AREA if s < 0.5 else cv2.INTER_LINEAR)
-        grid = self.net.run(small)
+        grid = self.net.run(self.net.fit(region, s))
         local = (det.box[0] - x0, det.box[1] - y0, det.box[2], det.box[3])
         found = decode(grid, s, self.stride, self.threshold, 4, region.shape[:2])
         best = max(found, key=lambda d: iou(d.box, local), default=None)

@@ -29,7 +29,6 @@ import logging
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from gateway.recognition.boxes import area, covered, iou
@@ -87,13 +86,7 @@ class _Pass:
         h, w = frame_bgr.shape[:2]
         if (h, w) != self._frame_hw:
             self._size_for(h, w)
-        s = self.scale
-        nw, nh = min(self.in_w, max(1, round(w * s))), min(self.in_h, max(1, round(h * s)))
-        # area averaging where shrinking is strong enough to alias (the base pass of a large
-        # frame); at the fine pass's milder shrink it costs 3-4 ms more than bilinear (1280 x
-        # 720 and 1920 x 1080 frames) and found no more small plates in large frames
-        interpolation = cv2.INTER_AREA if s <= 0.5 else cv2.INTER_LINEAR
-        return cv2.resize(frame_bgr, (nw, nh), interpolation=interpolation)
+        return self.net.fit(frame_bgr, self.scale)
 
 
 class TfliteDetector(DetectorBackend):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from gateway.errors import AlprError
@@ -58,6 +59,18 @@ class ImageModel:
         self.interp.allocate_tensors()
         self.input_shape = tuple(shape)
         self.output_shape = tuple(int(v) for v in self.interp.get_output_details()[0]["shape"])
+
+    def fit(self, image: np.ndarray, scale: float) -> np.ndarray:
+        """`image` scaled by `scale`, cut to the input's size: what `run` takes.
+
+        Area averaging where shrinking is strong enough to alias (a large frame's base pass);
+        bilinear otherwise: at the fine pass's milder shrink area averaging costs 3-4 ms more
+        on a 1280 x 720 or 1920 x 1080 frame and found no more small plates.
+        """
+        h, w = image.shape[:2]
+        _, in_h, in_w, _ = self.input_shape
+        size = (min(in_w, max(1, round(w * scale))), min(in_h, max(1, round(h * scale))))
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale <= 0.5 else cv2.INTER_LINEAR)
 
     def run(self, image: np.ndarray) -> np.ndarray:
         """The output for `image` (H x W x C, at most the input's size) at the input's top-left,
