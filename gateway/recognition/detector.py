@@ -3,29 +3,25 @@
 A backend takes a whole frame (BGR, any size) and returns the plates in it as
 `Detection`s in frame pixels, best first. Each runtime lives in its own
 module (`detector_tflite`, ...) and registers its subclass under a name;
-`create(name, ...)` imports the runtime modules it knows and logs, rather
-than fails on, one that cannot be imported, so a missing optional runtime
-never takes the others down.
+`create(name, ...)` finds it (`backends.Registry`).
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
 
 from gateway.errors import AlprError
-
-logger = logging.getLogger(__name__)
-
-RUNTIME_MODULES = ("gateway.recognition.detector_tflite",)
+from gateway.recognition.backends import Registry
 
 
 class DetectorError(AlprError):
     """The detector model is missing, unreadable, or asked for under an unknown name."""
+
+
+REGISTRY = Registry("detector", ("gateway.recognition.detector_tflite",), DetectorError, "recognition.detector")
 
 
 @dataclass
@@ -43,14 +39,11 @@ class Detection:
 
 class DetectorBackend(ABC):
     name: str = ""
-    registry: dict[str, type[DetectorBackend]] = {}
+    registry = REGISTRY
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # only a class that names itself: a subclass of a backend (a test's, a tool's) inherits
-        # the name and would otherwise take the backend's place in the registry
-        if cls.__dict__.get("name"):
-            DetectorBackend.registry[cls.name] = cls
+        REGISTRY.add(cls)
 
     @abstractmethod
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
@@ -67,19 +60,5 @@ class DetectorBackend(ABC):
         return None
 
 
-def _load_runtimes() -> None:
-    for module in RUNTIME_MODULES:
-        try:
-            importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001 - one broken runtime must not hide the others
-            logger.warning("detector runtime %s not available: %s", module, exc)
-
-
 def create(name: str = "tflite", **options) -> DetectorBackend:
-    _load_runtimes()
-    cls = DetectorBackend.registry.get(name)
-    if cls is None:
-        known = ", ".join(sorted(DetectorBackend.registry)) or "none"
-        raise DetectorError(f"unknown detector backend {name!r} (available: {known}); "
-                            "set recognition.detector in config.json")
-    return cls(**options)
+    return REGISTRY.create(name, **options)
