@@ -8,6 +8,7 @@ Each section belongs to one subsystem; add fields to your own section only.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +17,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+# Fields earlier versions defined and wrote into every saved config.json (Config.save
+# writes all fields), and why they went. A file that still has one loads, with a
+# warning; it is not rejected as unknown, or an old car's gateway would not start.
+RETIRED = {
+    ("recognition", "min_confidence"): "no code ever read it: every read is matched against the hotlists and "
+                                       "an alert is verified through CLETS before anyone acts (policy 462); "
+                                       "recognition.min_read is the floor for what counts as a read",
+}
 
 
 class Section(BaseModel):
@@ -47,7 +59,6 @@ class RecognitionConfig(Section):
     min_read: float = Field(0.02, ge=0.0, le=1.0,
                             description="A detection whose best reading ranks below this is not a read at all (a "
                                         "sign, a grille, a light); higher: fewer false reads, more plates missed")
-    min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="Reads below this are stored but not alerted")
     pass_gap_s: float = Field(3.0, ge=0.0, le=60.0, description="Bursts of the same plate closer than this are one pass")
 
 
@@ -106,6 +117,7 @@ class Config(Section):
             raw = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        _drop_retired(raw, path)
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
@@ -123,3 +135,14 @@ class Config(Section):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+
+
+def _drop_retired(raw, path: Path) -> None:
+    if not isinstance(raw, dict):
+        return  # validation names the problem
+    for (section, name), why in RETIRED.items():
+        fields = raw.get(section)
+        if isinstance(fields, dict) and name in fields:
+            del fields[name]
+            logger.warning("%s: %s.%s is no longer used and was ignored (%s); saving the configuration drops it",
+                           path, section, name, why)

@@ -47,3 +47,20 @@ def test_recognition_section_sets_up_the_recognizer(tmp_path):
     path.write_text(json.dumps({"recognition": {"min_read": 1.5}}))
     with pytest.raises(ConfigError, match="recognition.min_read"):
         Config.load(path)
+
+
+def test_retired_field_loads_with_a_warning_and_is_not_saved_again(tmp_path, caplog):
+    # Config.save wrote every field, so provisioned cars have recognition.min_confidence,
+    # which was never used; such a file must still start the gateway.
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"recognition": {"min_confidence": 0.5, "min_read": 0.03}}))
+    with caplog.at_level("WARNING", logger="gateway.config"):
+        cfg = Config.load(path)
+    assert cfg.recognition.min_read == 0.03
+    assert "recognition.min_confidence is no longer used" in caplog.text
+    cfg.save(path)
+    assert "min_confidence" not in json.loads(path.read_text())["recognition"]
+    # anything else unknown is still an error
+    path.write_text(json.dumps({"recognition": {"min_confidenc": 0.5}}))
+    with pytest.raises(ConfigError, match="recognition.min_confidenc"):
+        Config.load(path)
