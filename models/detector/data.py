@@ -53,15 +53,32 @@ def is_held_out(set_name: str, file_name: str) -> bool:
     return zlib.crc32(file_name.encode()) % 5 == 0
 
 
+class SceneLabelsError(ValueError):
+    """A scenes folder's labels.tsv is missing or has a line that is not a plate."""
+
+
 def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
-    """labels.tsv as {file: [([x, y, w, h], text), ...]}."""
+    """labels.tsv (`file, x, y, w, h[, plate]`, tab separated) as {file: [([x, y, w, h], text), ...]}.
+
+    The one reader of the scene label format: training, the OCR's scene cuts and
+    `alpr eval scenes` all read it here, so they agree on what a folder holds.
+    """
+    labels = Path(folder) / "labels.tsv"
+    if not labels.is_file():
+        raise SceneLabelsError(f"{labels} is missing: a scenes folder needs labels.tsv "
+                               "(file, x, y, w, h, plate; tab separated)")
     out: dict[str, list[tuple[list[float], str]]] = {}
-    for line in (folder / "labels.tsv").read_text(encoding="utf-8").splitlines():
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) < 5 or not parts[0]:
+    for n, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
             continue
-        box = [float(v) for v in parts[1:5]]
-        out.setdefault(parts[0], []).append((box, parts[5] if len(parts) > 5 else ""))
+        parts = line.split("\t")
+        try:
+            box = [float(v) for v in parts[1:5]]
+        except ValueError:
+            raise SceneLabelsError(f"{labels} line {n}: x, y, w, h must be numbers") from None
+        if len(box) != 4 or not parts[0]:
+            raise SceneLabelsError(f"{labels} line {n}: expected file, x, y, w, h[, plate]")
+        out.setdefault(parts[0], []).append((box, parts[5].strip().upper() if len(parts) > 5 else ""))
     return out
 
 

@@ -43,23 +43,13 @@ def register(subparsers) -> None:
 
 
 def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
-    labels = folder / "labels.tsv"
-    if not labels.is_file():
-        raise SceneDataError(f"{labels} is missing: a scenes folder needs labels.tsv "
-                             "(file, x, y, w, h, plate; tab separated)")
-    out: dict[str, list[tuple[list[float], str]]] = {}
-    for n, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), 1):
-        parts = line.split("\t")
-        if not line.strip():
-            continue
-        try:
-            box = [float(v) for v in parts[1:5]]
-        except ValueError:
-            raise SceneDataError(f"{labels} line {n}: x, y, w, h must be numbers") from None
-        if len(box) != 4:
-            raise SceneDataError(f"{labels} line {n}: expected file, x, y, w, h[, plate]")
-        out.setdefault(parts[0], []).append((box, parts[5].strip().upper() if len(parts) > 5 else ""))
-    return out
+    from models.detector.data import SceneLabelsError
+    from models.detector.data import read_labels as read
+
+    try:
+        return read(folder)
+    except SceneLabelsError as exc:
+        raise SceneDataError(str(exc)) from None
 
 
 def match(truth: list[list[float]], boxes: list, threshold: float = 0.5) -> dict[int, int]:
