@@ -38,6 +38,9 @@ class Detection:
 
 
 class DetectorBackend(ABC):
+    """Constructed by `create(name, threads=..., fine_pass=...)` with at least those keywords;
+    a backend that sees each frame only once ignores `fine_pass`."""
+
     name: str = ""
     registry = REGISTRY
 

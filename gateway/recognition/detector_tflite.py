@@ -93,8 +93,9 @@ class TfliteDetector(DetectorBackend):
     name = "tflite"
 
     def __init__(self, model: Path | str | None = None, threads: int = 1, threshold: float = 0.4,
-                 max_plates: int = 16, fine_scale: float | None = FINE_SCALE):
+                 max_plates: int = 16, fine_pass: bool = True, fine_scale: float | None = FINE_SCALE):
         self.model = Path(model) if model else DEFAULT_MODEL
+        fine_scale = fine_scale if fine_pass else None
         self.threshold = threshold
         self.max_plates = max_plates
         base = _Pass(self.model, threads)

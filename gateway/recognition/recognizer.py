@@ -115,8 +115,8 @@ class Recognizer:
     @classmethod
     def from_config(cls, recognition_config) -> Recognizer:
         threads = recognition_config.threads
-        options = {} if recognition_config.fine_pass else {"fine_scale": None}
-        return cls(create_detector(recognition_config.detector, threads=threads, **options),
+        return cls(create_detector(recognition_config.detector, threads=threads,
+                                   fine_pass=recognition_config.fine_pass),
                    create_ocr(recognition_config.ocr, threads), min_read=recognition_config.min_read,
                    closer_look=recognition_config.closer_look)
 

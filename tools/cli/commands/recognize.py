@@ -30,11 +30,9 @@ def recognizer(args, read: bool = True):
     from gateway.recognition import detector, ocr
     from gateway.recognition.recognizer import Recognizer
 
-    det_opts = {"threads": args.threads}
+    det_opts = {"threads": args.threads, "fine_pass": not args.no_fine_pass}
     if args.detector_model:
         det_opts["model"] = args.detector_model
-    if args.no_fine_pass:
-        det_opts["fine_scale"] = None
     ocr_opts = {"threads": args.threads}
     if args.ocr_model:
         ocr_opts["model_path"] = args.ocr_model
