@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from models.detector.geometry import INPUT_H, INPUT_W, STRIDE
+from models.draws import log_uniform
 from models.synth.scenes import render_scene
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def crop_sample(rng: np.random.Generator, s: Sample, crop: int,
     (2.4 would cover the gateway's fine pass, which sees frames at twice it);
     a crop around a plate is never so zoomed that the plate fills most of it.
     """
-    zoom = float(np.exp(rng.uniform(np.log(0.55), np.log(max_zoom))))
+    zoom = float(log_uniform(rng, 0.55, max_zoom))
     target = int(rng.integers(0, len(s.boxes))) if len(s.boxes) and rng.random() < 0.75 else None
     if target is not None:
         zoom = min(zoom, max(0.55, 0.8 * crop / max(1.0, float(s.boxes[target][2]) / s.zoom)))

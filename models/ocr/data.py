@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, preprocess
+from models.draws import log_uniform
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def augment_real(rng: np.random.Generator, image: np.ndarray, widths: tuple[int,
         gray = 255.0 / (1.0 + np.exp(-(gray - mid) * rng.uniform(0.04, 0.12)))
         img = np.repeat(gray[:, :, None], 3, axis=2)
     low, high = widths or (50, max(60, w))
-    target = int(np.exp(rng.uniform(np.log(low), np.log(high))))
+    target = int(log_uniform(rng, low, high))
     scale = min(1.0, target / w)
     if rng.random() < 0.3:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.5) / max(scale, 0.25))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.draws import log_uniform
 from models.synth.plates import render_plate
 
 
@@ -127,7 +128,7 @@ def camera_view(rng: np.random.Generator, plate: np.ndarray, width: int | None =
     if rng.random() < 0.25:
         img = cv2.filter2D(img, -1, _motion_kernel(rng))
     # shrink: the plate's own width decides the scale
-    target = width or int(np.exp(rng.uniform(np.log(low), np.log(high))))
+    target = width or int(log_uniform(rng, low, high))
     scale = min(1.0, target / (x1 - x0))
     out_w, out_h = max(8, int(img.shape[1] * scale)), max(6, int(img.shape[0] * scale))
     if rng.random() < 0.4:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from models.draws import log_uniform
+
 logger = logging.getLogger(__name__)
 
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -208,7 +210,7 @@ def render_scene(
     for _ in range(int(rng.integers(0, 4))):
         _text_sign(rng, img, night)
     max_plate_px = max_plate_px or min(width * 0.3, 360.0)
-    widths = np.exp(rng.uniform(np.log(min_plate_px), np.log(max_plate_px), n_plates))
+    widths = log_uniform(rng, min_plate_px, max_plate_px, n_plates)
     # Far (small) vehicles first so that near ones are drawn over them.
     plates: list[ScenePlate] = []
     taken: list[tuple[float, float, float]] = []
