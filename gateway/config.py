@@ -58,7 +58,8 @@ class RecognitionConfig(Section):
                                                 "size the detector sees best (about 3.5 ms a plate looked at)")
     min_read: float = Field(0.02, ge=0.0, le=1.0,
                             description="A detection whose best reading ranks below this is not a read at all (a "
-                                        "sign, a grille, a light); higher: fewer false reads, more plates missed")
+                                        "sign, a grille, a light; a tenth of it for a detection the detector is "
+                                        "sure of); higher: fewer false reads, more plates missed")
     pass_gap_s: float = Field(3.0, ge=0.0, le=60.0, description="Bursts of the same plate closer than this are one pass")
 
 
