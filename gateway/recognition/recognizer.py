@@ -100,7 +100,7 @@ SMALL_LOOK_SCORE = 0.6
 # 200 each): 46 px plates in 640 x 480 frames found 85.0 -> 89.5 %, read 39.0 -> 41.0 %;
 # us-speed plates at 60 px in 1920 x 1080 read 8 -> 9 of 17; kaggle-cars found 60.6 ->
 # 63.6 %; 0.05 more looks per 1920 x 1080 frame. From 0.7 it read more signs too (dash-camera
-# precision 97.7 -> 96.9 %) for one 46 px plate more in 200.
+# precision 97.7 -> 96.9 %) for two 46 px plates more in 200.
 SURE_PLATE_SCORE = 0.8
 # Such a plate is kept as a read even when its best reading ranks under min_read, down to
 # this share of it (0.002 at the default): the officer and the hotlist matching get a plate
