@@ -1,0 +1,59 @@
+"""`alpr eval distant`: a folder of distant plates made from near ones, that `alpr eval scenes` scores."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from models.detector.data import read_labels
+from models.synth.scenes import write_scene_set
+
+
+def alpr(*args):
+    return subprocess.run([sys.executable, "-m", "tools.cli.main", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_plates_are_pasted_at_the_width_asked_for_and_scored(tmp_path):
+    src, out = tmp_path / "near", tmp_path / "far"
+    write_scene_set(src, 3, seed=5, width=1280, height=720)
+    proc = alpr("eval", "distant", str(src), "--out", str(out), "--width", "60", "--frame", "960x540",
+                "--split", "all", "--json")
+    assert proc.returncode == 0, proc.stderr
+    made = json.loads(proc.stdout)
+    assert made["frames"] == 3 and made["frame"] == "960x540" and made["skipped"] == []
+    near, far = read_labels(src), read_labels(out)
+    assert len(far) == 3
+    for name, [(box, text)] in sorted(far.items()):
+        frame = cv2.imread(str(out / name))
+        assert frame.shape == (540, 960, 3)
+        x, y, w, h = (int(v) for v in box)
+        assert abs(w - 60) <= 1 and 0 <= x and x + w <= 960 and 0 <= y and y + h <= 540
+        # the first plate with text of the photo it came from, its pixels scaled into place
+        source = name.split("_", 1)[1]
+        (sbox, stext) = next((b, t) for b, t in near[source] if t)
+        assert text == stext
+        sx, sy, sw, sh = (int(round(v)) for v in sbox)
+        plate = cv2.resize(cv2.imread(str(src / source))[sy:sy + sh, sx:sx + sw], (w, h), interpolation=cv2.INTER_AREA)
+        assert np.abs(frame[y:y + h, x:x + w].astype(int) - plate.astype(int)).mean() < 20
+    scored = alpr("eval", "scenes", str(out), "--detect-only", "--json")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["plates"] == 3
+
+
+def test_bad_requests_say_what_is_wrong(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = alpr("eval", "distant", str(empty), "--out", str(tmp_path / "o"), "--width", "60")
+    assert missing.returncode == 1 and "labels.tsv is missing" in missing.stderr
+    write_scene_set(tmp_path / "near", 1, seed=6)
+    near = str(tmp_path / "near")
+    frame = alpr("eval", "distant", near, "--out", str(tmp_path / "o"), "--width", "60", "--frame", "big")
+    assert frame.returncode == 1 and "WIDTHxHEIGHT" in frame.stderr
+    wide = alpr("eval", "distant", near, "--out", str(tmp_path / "o"), "--width", "900", "--frame", "640x480")
+    assert wide.returncode == 1 and "half the frame" in wide.stderr
+    nothing = alpr("eval", "distant", near, "--out", str(tmp_path / "o"), "--width", "60",
+                   "--backgrounds", str(empty), "--split", "all")
+    assert nothing.returncode == 1 and "no JPEG" in nothing.stderr

@@ -1,0 +1,162 @@
+"""`alpr eval distant SRC... --out DIR --width PX [--frame WxH]`: distant plates made from near ones.
+
+The judged sets have plates 46-60 px wide (US roadside frames, California
+rear views), and the labelled scenes here mostly have large ones. This makes
+a stand-in: each photo's first plate with known text is scaled to PX wide
+together with the rear of its vehicle (a region of about 8 x 6 plate widths
+around it, cut to the photo), and that region is pasted at a random place
+into a background frame of WxH, which is saved as JPEG (quality 90, as a
+camera board sends). The folder gets a `labels.tsv` like the datasets', so
+`alpr eval scenes DIR --json` scores it. Other plates in the pasted region
+and in the backgrounds are not labelled: precision on such a folder means
+little; plates found and read exactly are the figures.
+
+Backgrounds are the images of `--backgrounds DIR` (a dash-camera set, say)
+scaled to the frame, else synthetic streets without plates. `--split` takes
+the photos the shipped detector trained on (`train`: to choose on), the ones
+it never saw (`holdout`: to report), or all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gateway.errors import AlprError
+from tools.cli import common
+
+REGION_SIDE = 3.5  # plate widths of the vehicle left and right of the plate
+REGION_ABOVE, REGION_BELOW = 3.0, 1.5  # plate widths above the box and below its bottom
+JPEG_QUALITY = 90
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+class DistantSetError(AlprError):
+    """The distant-plate folder cannot be made from what was given."""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("distant", help="make a folder of distant plates from labelled scenes (for eval scenes)")
+    p.add_argument("sources", nargs="+", metavar="SRC", help="labelled scene folders (labels.tsv with plate texts)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the frames and labels.tsv to")
+    p.add_argument("--width", type=int, required=True, metavar="PX", help="the plates' width in the frames")
+    p.add_argument("--frame", default="1920x1080", metavar="WxH", help="frame size (default 1920x1080)")
+    p.add_argument("--backgrounds", metavar="DIR", help="images to paste into (default: synthetic streets)")
+    p.add_argument("--split", choices=("all", "holdout", "train"), default="train",
+                   help="which photos, by the detector's fixed training split (default train)")
+    p.add_argument("--seed", type=int, default=0, help="where the plates go and which background (default 0)")
+    common.add_json(p)
+    p.set_defaults(func=run)
+
+
+def frame_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise DistantSetError(f"--frame {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if not (64 <= w <= 8192 and 64 <= h <= 8192):
+        raise DistantSetError(f"--frame {text}: each side must be 64-8192 pixels")
+    return w, h
+
+
+def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,
+                  rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """`background` with the vehicle around `box` pasted in so that the plate is `width` px wide;
+    returns the frame and the plate's box in it."""
+    import cv2
+
+    x, y, w, h = box
+    s = width / w
+    x0, y0 = max(0, int(x - REGION_SIDE * w)), max(0, int(y - REGION_ABOVE * w))
+    x1 = min(photo.shape[1], int(x + w + REGION_SIDE * w))
+    y1 = min(photo.shape[0], int(y + h + REGION_BELOW * w))
+    region = cv2.resize(photo[y0:y1, x0:x1], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    fh, fw = background.shape[:2]
+    rh, rw = min(region.shape[0], fh), min(region.shape[1], fw)
+    region = region[:rh, :rw]
+    # vehicles stand on the road: not in the top quarter of the frame where there is room
+    ox = int(rng.integers(0, fw - rw + 1))
+    oy = min(int(rng.integers(fh // 4, max(fh // 4, fh - rh) + 1)), fh - rh)
+    frame = background.copy()
+    frame[oy:oy + rh, ox:ox + rw] = region
+    plate = (int(round((x - x0) * s + ox)), int(round((y - y0) * s + oy)), int(round(w * s)), int(round(h * s)))
+    return frame, plate
+
+
+def _photos(sources: list[str], split: str) -> list[tuple[Path, list[float], str]]:
+    from models.detector.data import SceneLabelsError, is_held_out, read_labels
+
+    out = []
+    for src in sources:
+        folder = Path(src)
+        try:
+            labels = read_labels(folder)
+        except SceneLabelsError as exc:
+            raise DistantSetError(str(exc)) from None
+        set_name = f"{folder.parent.name}/{folder.name}"
+        for name, plates in sorted(labels.items()):
+            if split != "all" and is_held_out(set_name, name) != (split == "holdout"):
+                continue
+            first = next(((box, text) for box, text in plates if text), None)
+            if first is not None:
+                out.append((folder / name, first[0], first[1]))
+    return out
+
+
+def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Generator):
+    """An endless supply of background frames of `size`."""
+    import cv2
+
+    if folder:
+        files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DistantSetError(f"--backgrounds {folder}: no JPEG, PNG or BMP images there")
+        k = 0
+        while True:
+            img = cv2.imread(str(files[k % len(files)]), cv2.IMREAD_COLOR)
+            k += 1
+            if img is not None:
+                yield cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    else:
+        from models.synth.scenes import render_scene
+
+        while True:
+            yield render_scene(rng, size[0], size[1], n_plates=0)[0]
+
+
+def build(sources: list[str], out: Path, width: int, size: tuple[int, int], backgrounds: str | None = None,
+          split: str = "train", seed: int = 0) -> dict:
+    import cv2
+
+    if not 8 <= width <= size[0] // 2:
+        raise DistantSetError(f"--width {width}: must be 8 px to half the frame's width ({size[0] // 2})")
+    photos = _photos(sources, split)
+    if not photos:
+        raise DistantSetError(f"no labelled plate with text in {', '.join(sources)} (split {split})")
+    rng = np.random.default_rng(seed)
+    supply = _backgrounds(backgrounds, size, rng)
+    out.mkdir(parents=True, exist_ok=True)
+    lines, skipped = [], []
+    for k, (path, box, text) in enumerate(photos):
+        photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if photo is None or box[2] < 2 or box[3] < 2:
+            skipped.append(str(path))
+            continue
+        frame, plate = paste_distant(photo, [int(round(v)) for v in box], width, next(supply), rng)
+        name = f"d{k:04d}_{path.stem}.jpg"
+        if not cv2.imwrite(str(out / name), frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
+            raise DistantSetError(f"cannot write {out / name}: is the disk full or the folder read-only?")
+        lines.append("\t".join([name, *(str(v) for v in plate), text]))
+    (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"out": str(out), "frames": len(lines), "width": width, "frame": f"{size[0]}x{size[1]}",
+            "split": split, "skipped": skipped}
+
+
+def run(args) -> int:
+    result = build(args.sources, Path(args.out), args.width, frame_size(args.frame), args.backgrounds,
+                   args.split, args.seed)
+    human = json.dumps(result, indent=2) + f"\nscore it with: alpr eval scenes {result['out']} --json"
+    common.emit(result, args.json, human)
+    return 0
