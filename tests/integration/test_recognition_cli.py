@@ -73,3 +73,15 @@ def test_bench_recognize_reports_times_and_the_views_it_ran(tmp_path):
     assert not bare["fine_pass"] and not bare["closer_look"]
     for r in (full, bare):
         assert 0 < r["ms_median"] <= r["ms_p95"] and r["fps_all_cores"] > 0
+
+
+def test_bench_pipeline_accounts_for_every_frame_and_times_the_reads():
+    proc = alpr("bench", "pipeline", "--boards", "1", "--seconds", "7", "--trigger-ms", "2000", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["frames"] >= 3 and result["reads"] >= 1
+    # the boards stop and the stage finishes before counting: nothing is in flight or lost
+    assert result["frames_unaccounted"] == 0
+    assert result["frames"] == (result["frames_read"] + result["frames_skipped"] + result["frames_unreadable"]
+                                + result["frames_failed"])
+    assert 0 < result["read_latency_median_ms"] <= result["read_latency_p95_ms"]

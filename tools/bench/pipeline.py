@@ -5,7 +5,10 @@ MicroPython, sending the sample frames of tools/sim/frames in bursts) on
 simulated serial lines, the gateway's link and recognition stages and the
 store, runs for `--seconds`, and reports how many frames and reads came
 through and `read_latency_p95_ms`: from the arrival of the last frame of a
-burst to its read being stored (hotlist matching included).
+burst to its read being stored (hotlist matching included). At the end the
+boards stop and the stage finishes what it holds before anything is counted,
+so every frame received is accounted for: read, skipped (behind), unreadable
+or failed; `frames_unaccounted` (0 in a sound run) is what is left.
 """
 
 from __future__ import annotations
@@ -56,7 +59,11 @@ def run(args) -> int:
             deadline = time.monotonic() + args.seconds
             while time.monotonic() < deadline and not gateway.stop_event.is_set():
                 time.sleep(0.2)
+            # the boards stop sending and the stage finishes what it holds, so that every frame
+            # received is accounted for (read, skipped, unreadable or failed), none in flight
+            sim.stop()
             stage = gateway.recognition
+            settled = _settle(stage)
             stats = dict(stage.stats)
             latencies = np.array(stage.latencies_ms or [np.nan])
             reads = Read.select().count()
@@ -74,6 +81,10 @@ def run(args) -> int:
         "frames": stats.get("frames", 0),
         "frames_read": stats.get("processed", 0),
         "frames_skipped": stats.get("skipped", 0),
+        "frames_unreadable": stats.get("bad_frames", 0),
+        "frames_failed": stats.get("errors", 0),
+        "frames_unaccounted": (stats.get("frames", 0) - stats.get("processed", 0) - stats.get("skipped", 0)
+                               - stats.get("bad_frames", 0) - stats.get("errors", 0)) if settled else None,
         "reads": reads,
         "distinct_plates": len(plates),
         "read_latency_median_ms": round(float(np.median(latencies)), 1),
@@ -83,3 +94,16 @@ def run(args) -> int:
     human = "\n".join(f"{k}: {v}" for k, v in result.items())
     common.emit(result, args.json, human)
     return 0
+
+
+def _settle(stage, timeout_s: float = 10.0) -> bool:
+    """Wait until the stage has taken every frame the link queued and finished the one it is reading."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        s = stage.stats
+        done = s["processed"] + s["skipped"] + s["bad_frames"] + s["errors"]
+        if stage.in_queue.qsize() == 0 and done >= s["frames"]:
+            return True
+        time.sleep(0.05)
+    logger.warning("the recognition stage had not finished its frames %.0f s after the boards stopped", timeout_s)
+    return False

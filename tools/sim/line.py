@@ -88,6 +88,8 @@ class Line:
                 return
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return  # closing the descriptors twice could close other files that reused their numbers
         self._stop.set()
         for t in self._threads:
             t.join(1.0)
