@@ -72,9 +72,13 @@ def run_simulation(sim: Simulation, seconds: float, drain_s: float = 20.0) -> di
 
 
 def _drain(link: LinkManager, board_ids: list[str], drain_s: float) -> dict[str, dict]:
-    """Stop triggering, wait for each board's queue to empty; its final status."""
-    for board_id in board_ids:
-        link.command(board_id, "service_mode", {"on": True})
+    """Stop triggering, wait for each board's queue to empty; its final status.
+
+    A status counts as final only once the board says it is in service mode
+    (no more triggers): on a noisy line the service_mode command or its reply
+    can be lost, and a board still triggering would send a burst after its
+    "final" counts. So the command is sent again until the board is in it.
+    """
     deadline = time.monotonic() + drain_s
     final: dict[str, dict] = {}
     while time.monotonic() < deadline and len(final) < len(board_ids):
@@ -82,9 +86,12 @@ def _drain(link: LinkManager, board_ids: list[str], drain_s: float) -> dict[str,
             if board_id in final:
                 continue
             reply = link.command(board_id, "status", timeout=2.0)
-            if reply and reply.get("ok"):
-                st = reply["result"]
-                if st.get("queued") == 0 and st.get("sending") is False:
-                    final[board_id] = st
+            if not (reply and reply.get("ok")):
+                continue
+            st = reply["result"]
+            if st.get("state") != "service":
+                link.command(board_id, "service_mode", {"on": True})
+            elif st.get("queued") == 0 and st.get("sending") is False:
+                final[board_id] = st
         time.sleep(0.3)
     return final
