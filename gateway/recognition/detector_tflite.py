@@ -9,7 +9,7 @@ runs in two passes over each frame:
 
 - the *base* pass sees the frame letterboxed into BASE_W x BASE_H, as it
   was trained: large and middle-sized plates;
-- the *fine* pass sees it `fine_scale` times larger, within FINE_MAX_PIXELS
+- the *fine* pass sees it FINE_SCALE times larger, within FINE_MAX_PIXELS
   (1182 x 665 for a 1280 x 720 or a 1920 x 1080 frame, 1024 x 768 for
   640 x 480): a plate 60 pixels wide in a 1920-wide frame is 20 pixels to
   the base pass, below what the network finds reliably, and 37 to the fine
@@ -93,16 +93,15 @@ class TfliteDetector(DetectorBackend):
     name = "tflite"
 
     def __init__(self, model: Path | str | None = None, threads: int = 1, threshold: float = 0.4,
-                 max_plates: int = 16, fine_pass: bool = True, fine_scale: float | None = FINE_SCALE):
+                 max_plates: int = 16, fine_pass: bool = True):
         self.model = Path(model) if model else DEFAULT_MODEL
-        fine_scale = fine_scale if fine_pass else None
         self.threshold = threshold
         self.max_plates = max_plates
         base = _Pass(self.model, threads)
         self.passes = [base]
-        if fine_scale and base.dynamic:
-            self.passes.append(_Pass(self.model, threads, float(fine_scale), FINE_MAX_PIXELS))
-        elif fine_scale:
+        if fine_pass and base.dynamic:
+            self.passes.append(_Pass(self.model, threads, FINE_SCALE, FINE_MAX_PIXELS))
+        elif fine_pass:
             logger.warning("%s has a fixed input size: only the base pass runs (small plates are missed); "
                            "re-export it with python -m models.detector.train --export-only", self.model)
         self.closer = CloserLook(self.model, threads, threshold, base.stride) if base.dynamic else None
