@@ -58,10 +58,19 @@ class _Pass:
         self.net = ImageModel(model, threads)
         self.dynamic = self.net.dynamic
         self.factor, self.max_pixels = factor, max_pixels
-        self.in_h, self.in_w = (BASE_H, BASE_W) if self.dynamic else self.net.input_shape[1:3]
-        self.stride = 4 if self.dynamic else self.in_w // self.net.output_shape[2]
         self._frame_hw: tuple[int, int] | None = None
+        self.stride = 4 if self.dynamic else self.in_w // self.net.output_shape[2]
         self.scale = 1.0  # the last frame's scale in this pass
+
+    # the network's input; a file for any size reports the letterbox it was trained on until
+    # the first frame sizes it
+    @property
+    def in_w(self) -> int:
+        return BASE_W if self.dynamic and self._frame_hw is None else self.net.input_shape[2]
+
+    @property
+    def in_h(self) -> int:
+        return BASE_H if self.dynamic and self._frame_hw is None else self.net.input_shape[1]
 
     def _size_for(self, h: int, w: int) -> None:
         """Scale and input size for a frame size (a board's frames keep theirs, so this runs once)."""
@@ -74,8 +83,7 @@ class _Pass:
             s = min(s, math.sqrt(self.max_pixels / (w * h)))
         self.scale = s
         # an input just large enough (multiples of 32) for the scaled frame: no time spent on padding
-        self.in_w, self.in_h = 32 * math.ceil(w * s / 32), 32 * math.ceil(h * s / 32)
-        self.net.resize(self.in_h, self.in_w)
+        self.net.resize(32 * math.ceil(h * s / 32), 32 * math.ceil(w * s / 32))
 
     def run(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
         """The output grid for a frame, and the frame's scale in this pass."""
