@@ -15,6 +15,11 @@ runs in two passes over each frame:
   the base pass, below what the network finds reliably, and 37 to the fine
   one.
 
+The fine pass runs on small windows around the regions where the base
+pass's mask shows a faint plate (`fine_windows.py`), and on the whole frame
+only when those windows would cover most of it: about 12 ms a frame less on
+dash-camera frames, and it found as many small plates.
+
 Each pass trusts its own size range: a plate the fine pass sees at most
 FINE_TRUST_PX wide comes from it (its box is the more precise), a larger one
 from the base pass, whose view of a large plate is the one it was trained on.
@@ -34,6 +39,7 @@ import numpy as np
 from gateway.recognition.boxes import area, covered, iou
 from gateway.recognition.closer_look import CloserLook
 from gateway.recognition.detector import Detection, DetectorBackend
+from gateway.recognition.fine_windows import FineWindows
 from gateway.recognition.litert import ImageModel
 from gateway.recognition.mask_decode import decode
 
@@ -89,6 +95,11 @@ class _Pass:
         """The output grid for a frame, and the frame's scale in this pass."""
         return self.net.run(self.scaled(frame_bgr)), self.scale
 
+    def scale_for(self, frame_hw: tuple[int, int]) -> float:
+        if frame_hw != self._frame_hw:
+            self._size_for(*frame_hw)
+        return self.scale
+
     def scaled(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame as this pass sees it, before the zero padding up to its input size."""
         h, w = frame_bgr.shape[:2]
@@ -101,7 +112,7 @@ class TfliteDetector(DetectorBackend):
     name = "tflite"
 
     def __init__(self, model: Path | str | None = None, threads: int = 1, threshold: float = 0.4,
-                 max_plates: int = 16, fine_pass: bool = True):
+                 max_plates: int = 16, fine_pass: bool = True, fine_windows: bool = True):
         self.model = Path(model) if model else DEFAULT_MODEL
         self.threshold = threshold
         self.max_plates = max_plates
@@ -113,6 +124,9 @@ class TfliteDetector(DetectorBackend):
             logger.warning("%s has a fixed input size: only the base pass runs (small plates are missed); "
                            "re-export it with python -m models.detector.train --export-only", self.model)
         self.closer = CloserLook(self.model, threads, threshold, base.stride) if base.dynamic else None
+        # fine_windows=False runs the fine pass on the whole frame always (for comparison)
+        self.windows = (FineWindows(self.model, threads, threshold, base.stride)
+                        if fine_windows and len(self.passes) > 1 else None)
 
     # the base pass's input and grid (its input follows the frame size; these never go stale)
     @property
@@ -140,11 +154,20 @@ class TfliteDetector(DetectorBackend):
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         if frame_bgr is None or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
             raise ValueError("the detector needs a BGR colour image")
-        per_pass = []
-        for one in self.passes:
-            grid, s = one.run(frame_bgr)
-            per_pass.append((decode(grid, s, self.stride, self.threshold, self.max_plates, frame_bgr.shape[:2]), s))
-        return per_pass[0][0] if len(per_pass) == 1 else merge_passes(per_pass, self.max_plates)
+        hw = frame_bgr.shape[:2]
+        grid, s = self.passes[0].run(frame_bgr)
+        per_pass = [(decode(grid, s, self.stride, self.threshold, self.max_plates, hw), s)]
+        if len(self.passes) == 1:
+            return per_pass[0][0]
+        fine = self.passes[1]
+        fs = fine.scale_for(hw)
+        origins = self.windows.plan(grid, s, fs, hw) if self.windows is not None else None
+        if origins is None:
+            fgrid, fs = fine.run(frame_bgr)
+            per_pass.append((decode(fgrid, fs, self.stride, self.threshold, self.max_plates, hw), fs))
+        else:
+            per_pass.append((self.windows.detect(frame_bgr, origins, fs, self.max_plates), fs))
+        return merge_passes(per_pass, self.max_plates)
 
 
 def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int) -> list[Detection]:
