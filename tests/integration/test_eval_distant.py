@@ -57,3 +57,52 @@ def test_bad_requests_say_what_is_wrong(tmp_path):
     nothing = alpr("eval", "distant", near, "--out", str(tmp_path / "o"), "--width", "60",
                    "--backgrounds", str(empty), "--split", "all")
     assert nothing.returncode == 1 and "no JPEG" in nothing.stderr
+
+
+def _crops_folder(folder, count):
+    """A us-crops style folder of synthetic plates, all in the OCR's hold-out split."""
+    from models.ocr.data import in_train_split
+    from models.synth.plates import render_plate
+
+    folder.mkdir()
+    rng = np.random.default_rng(9)
+    held_out, trained, k = {}, [], 0
+    while len(held_out) < count or not trained:
+        name = f"zz{k}.jpg"
+        k += 1
+        image, text = render_plate(rng)[:2]
+        cv2.imwrite(str(folder / name), image)
+        if in_train_split(name):
+            trained.append(f"{name},zz,{text}")  # the OCR trained on these: never used
+        elif len(held_out) < count:
+            held_out[name] = text
+    rows = ["file,state,plate", *trained, *(f"{n},zz,{t}" for n, t in held_out.items())]
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return held_out
+
+
+def test_plates_of_a_crops_folder_go_over_the_photos_plates(tmp_path):
+    src, out, crops = tmp_path / "near", tmp_path / "far", tmp_path / "crops"
+    write_scene_set(src, 4, seed=7, width=1280, height=720)
+    texts = _crops_folder(crops, 5)
+    proc = alpr("eval", "distant", str(src), "--out", str(out), "--width", "50", "--frame", "1280x720",
+                "--split", "all", "--plates", str(crops), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["frames"] == 5  # one per crop, the photos taken in turn
+    for name, [(box, text)] in sorted(read_labels(out).items()):
+        crop_name = name.split("_")[1] + ".jpg"
+        assert text == texts[crop_name]
+        x, y, w, h = (int(v) for v in box)
+        assert abs(w - 50) <= 1
+        # the crop's pixels, scaled into the plate's place
+        crop = cv2.resize(cv2.imread(str(crops / crop_name)), (w, h), interpolation=cv2.INTER_AREA)
+        frame = cv2.imread(str(out / name))
+        assert np.abs(frame[y:y + h, x:x + w].astype(int) - crop.astype(int)).mean() < 25
+
+
+def test_a_bad_crops_folder_is_named(tmp_path):
+    write_scene_set(tmp_path / "near", 1, seed=6)
+    (tmp_path / "crops").mkdir()
+    proc = alpr("eval", "distant", str(tmp_path / "near"), "--out", str(tmp_path / "o"), "--width", "50",
+                "--split", "all", "--plates", str(tmp_path / "crops"))
+    assert proc.returncode == 1 and "--plates" in proc.stderr and "labels.csv" in proc.stderr

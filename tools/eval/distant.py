@@ -11,6 +11,16 @@ camera board sends). The folder gets a `labels.tsv` like the datasets', so
 and in the backgrounds are not labelled: precision on such a folder means
 little; plates found and read exactly are the figures.
 
+With `--plates DIR` (a crops folder like `openalpr-benchmarks/us-crops`:
+images and a `labels.csv` of `file,state,plate`) the plates are swapped
+first: each crop of DIR that the OCR never trained on (its fixed hold-out
+split, `models.ocr.data.real_split`) is resized into the box of a source
+photo's plate shaped like it (box aspect PLATE_ASPECT, US-shaped) and at
+least PX wide, one frame per crop, the photos taken in turn; the frame's
+text is the crop's.
+So real US plates of every state design are read in front of real vehicles,
+where the labelled scenes here have mostly Brazilian and European ones.
+
 Backgrounds are the images of `--backgrounds DIR` (a dash-camera set, say)
 scaled to the frame, else synthetic streets without plates. `--split` takes
 the photos the shipped detector trained on (`train`: to choose on), the ones
@@ -30,6 +40,7 @@ from tools.cli import common
 REGION_SIDE = 3.5  # plate widths of the vehicle left and right of the plate
 REGION_ABOVE, REGION_BELOW = 3.0, 1.5  # plate widths above the box and below its bottom
 JPEG_QUALITY = 90
+PLATE_ASPECT = (1.6, 2.6)  # width / height of the source boxes that a --plates crop goes into
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
@@ -47,6 +58,9 @@ def register(subparsers) -> None:
     p.add_argument("--split", choices=("all", "holdout", "train"), default="train",
                    help="which photos, by the detector's fixed training split (default train)")
     p.add_argument("--seed", type=int, default=0, help="where the plates go and which background (default 0)")
+    p.add_argument("--plates", metavar="DIR",
+                   help="put these plate crops (labels.csv: file,state,plate; the OCR's hold-out split) "
+                        "over the photos' US-shaped plates, one frame per crop")
     common.add_json(p)
     p.set_defaults(func=run)
 
@@ -85,7 +99,9 @@ def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,
     return frame, plate
 
 
-def _photos(sources: list[str], split: str) -> list[tuple[Path, list[float], str]]:
+def _photos(sources: list[str], split: str, shaped_from: int | None = None) -> list[tuple[Path, list[float], str]]:
+    """Each photo's first plate with text; with `shaped_from`, its first US-shaped plate at least
+    that wide (a crop put there is then only ever scaled down), text or not."""
     from models.detector.data import is_held_out
     from tools.eval.scenes import read_labels
 
@@ -97,10 +113,38 @@ def _photos(sources: list[str], split: str) -> list[tuple[Path, list[float], str
         for name, plates in sorted(labels.items()):
             if split != "all" and is_held_out(set_name, name) != (split == "holdout"):
                 continue
-            first = next(((box, text) for box, text in plates if text), None)
+            if shaped_from is not None:
+                first = next(((box, text) for box, text in plates if box[2] >= shaped_from and box[3] > 0
+                              and PLATE_ASPECT[0] <= box[2] / box[3] <= PLATE_ASPECT[1]), None)
+            else:
+                first = next(((box, text) for box, text in plates if text), None)
             if first is not None:
                 out.append((folder / name, first[0], first[1]))
     return out
+
+
+def _crops(folder: str) -> list[tuple[Path, str]]:
+    """The crops of a --plates folder that the OCR never trained on."""
+    from models.ocr.data import DatasetError, real_split
+
+    try:
+        crops = real_split(folder)["holdout"]
+    except DatasetError as exc:
+        raise DistantSetError(f"--plates: {exc}") from None
+    if not crops:
+        raise DistantSetError(f"--plates {folder}: no crops in its labels.csv")
+    return crops
+
+
+def swap_plate(photo: np.ndarray, box, crop: np.ndarray) -> tuple[int, int, int, int]:
+    """Resize `crop` into `photo`'s plate `box` (in place); the plate's box as whole pixels."""
+    import cv2
+
+    fh, fw = photo.shape[:2]
+    x, y = max(0, int(round(box[0]))), max(0, int(round(box[1])))
+    w, h = min(fw - x, int(round(box[2]))), min(fh - y, int(round(box[3])))
+    photo[y:y + h, x:x + w] = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
+    return x, y, w, h
 
 
 def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Generator):
@@ -125,36 +169,47 @@ def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Gener
 
 
 def build(sources: list[str], out: Path, width: int, size: tuple[int, int], backgrounds: str | None = None,
-          split: str = "train", seed: int = 0) -> dict:
+          split: str = "train", seed: int = 0, plates: str | None = None) -> dict:
     import cv2
 
     if not 8 <= width <= size[0] // 2:
         raise DistantSetError(f"--width {width}: must be 8 px to half the frame's width ({size[0] // 2})")
-    photos = _photos(sources, split)
+    photos = _photos(sources, split, width if plates else None)
     if not photos:
-        raise DistantSetError(f"no labelled plate with text in {', '.join(sources)} (split {split})")
+        wanted = f"US-shaped plate box at least {width} px wide" if plates else "labelled plate with text"
+        raise DistantSetError(f"no {wanted} in {', '.join(sources)} (split {split})")
+    crops = _crops(plates) if plates else None
     rng = np.random.default_rng(seed)
     supply = _backgrounds(backgrounds, size, rng)
     out.mkdir(parents=True, exist_ok=True)
     lines, skipped = [], []
-    for k, (path, box, text) in enumerate(photos):
+    jobs = ([(photos[k % len(photos)], crop) for k, crop in enumerate(crops)] if crops
+            else [(photo, None) for photo in photos])
+    for k, ((path, box, text), crop) in enumerate(jobs):
         photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if photo is None or box[2] < 2 or box[3] < 2:
             skipped.append(str(path))
             continue
-        frame, plate = paste_distant(photo, [int(round(v)) for v in box], width, next(supply), rng)
-        name = f"d{k:04d}_{path.stem}.jpg"
+        box = [int(round(v)) for v in box]
+        if crop is not None:
+            image = cv2.imread(str(crop[0]), cv2.IMREAD_COLOR)
+            if image is None:
+                skipped.append(str(crop[0]))
+                continue
+            box, text = swap_plate(photo, box, image), crop[1]
+        frame, plate = paste_distant(photo, box, width, next(supply), rng)
+        name = f"d{k:04d}_{path.stem}.jpg" if crop is None else f"d{k:04d}_{crop[0].stem}_{path.stem}.jpg"
         if not cv2.imwrite(str(out / name), frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
             raise DistantSetError(f"cannot write {out / name}: is the disk full or the folder read-only?")
         lines.append("\t".join([name, *(str(v) for v in plate), text]))
     (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"out": str(out), "frames": len(lines), "width": width, "frame": f"{size[0]}x{size[1]}",
-            "split": split, "skipped": skipped}
+            "split": split, "plates": plates, "skipped": skipped}
 
 
 def run(args) -> int:
     result = build(args.sources, Path(args.out), args.width, frame_size(args.frame), args.backgrounds,
-                   args.split, args.seed)
+                   args.split, args.seed, args.plates)
     human = json.dumps(result, indent=2) + f"\nscore it with: alpr eval scenes {result['out']} --json"
     common.emit(result, args.json, human)
     return 0
