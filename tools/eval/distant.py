@@ -17,9 +17,9 @@ first: each crop of DIR that the OCR never trained on (its fixed hold-out
 split, `models.ocr.data.real_split`) is resized into the box of a source
 photo's plate shaped like it (box aspect PLATE_ASPECT, US-shaped) and at
 least PX wide, one frame per crop, the photos taken in turn; the frame's
-text is the crop's.
-So real US plates of every state design are read in front of real vehicles,
-where the labelled scenes here have mostly Brazilian and European ones.
+text is the crop's. So real US plates of every state design are read in
+front of real vehicles, where the labelled scenes here have mostly
+Brazilian and European ones.
 
 Backgrounds are the images of `--backgrounds DIR` (a dash-camera set, say)
 scaled to the frame, else synthetic streets without plates. `--split` takes
