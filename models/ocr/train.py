@@ -65,6 +65,10 @@ def parse_args(argv=None):
                    help="a datasets folder: the training-split plates with text of its real scene sets, "
                         "as the shipped detector cuts them")
     p.add_argument("--real-scene-copies", type=int, default=20, help="jittered re-cuts of each real scene plate")
+    p.add_argument("--pasted-copies", type=int, default=0, metavar="N",
+                   help="N detector cuts of each --real-crops training crop put small on a real vehicle in a "
+                        "frame (models.ocr.pasted_crops; needs --datasets for the photos)")
+    p.add_argument("--datasets", metavar="DIR", help="the datasets folder, for --pasted-copies' photos and frames")
     p.add_argument("--steps", type=int, default=2750, help="training steps in all")
     p.add_argument("--steps-per-epoch", type=int, default=250)
     p.add_argument("--batch", type=int, default=64)
@@ -139,6 +143,18 @@ def _scene_crops_cached(n: int, seed: int, work: Path, short: bool):
                    lambda: synthetic_scene_crops(n, seed, workers=2), f"cut {n} synthetic scene plates")
 
 
+def _pasted_cached(rows, args, work: Path):
+    """The pasted US plates' detector cuts (about 40 ms each to make), cached in work/cache."""
+    from models.ocr.pasted_crops import pasted_crops
+
+    widths = args.real_widths or (40, 120)
+    if args.short:
+        return pasted_crops(rows, args.datasets, 1, args.seed, widths, workers=1)
+    return _cached(work / "cache" / f"pasted-s{args.seed}-{len(rows)}x{args.pasted_copies}-w{widths[0]}-{widths[1]}.npz",
+                   lambda: pasted_crops(rows, args.datasets, args.pasted_copies, args.seed, widths),
+                   f"cut {len(rows) * args.pasted_copies} pasted US plates")
+
+
 def build_training_set(args):
     work = Path(args.work)
     images, labels = _synthetic_cached(args.synthetic, args.seed, work, args.short, args.synthetic_widths)
@@ -154,6 +170,12 @@ def build_training_set(args):
     if args.scene_crops:
         sx, sy = _scene_crops_cached(args.scene_crops, args.seed, work, args.short)
         images, labels = np.concatenate([images, sx]), labels + sy
+    if args.pasted_copies and args.real_crops and args.datasets:
+        rows = data.real_split(args.real_crops)["train"]
+        px, py = _pasted_cached(rows[:8] if args.short else rows, args, work)
+        images, labels = np.concatenate([images, px]), labels + py
+    elif args.pasted_copies:
+        raise SystemExit("--pasted-copies needs --real-crops (the plates) and --datasets (the photos)")
     if args.real_scenes:
         from models.ocr.scene_crops import real_scene_crops
 

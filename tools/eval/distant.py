@@ -35,10 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from gateway.errors import AlprError
+from models.synth.paste import paste_distant, swap_plate
 from tools.cli import common
 
-REGION_SIDE = 3.5  # plate widths of the vehicle left and right of the plate
-REGION_ABOVE, REGION_BELOW = 3.0, 1.5  # plate widths above the box and below its bottom
 JPEG_QUALITY = 90
 PLATE_ASPECT = (1.6, 2.6)  # width / height of the source boxes that a --plates crop goes into
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -73,30 +72,6 @@ def frame_size(text: str) -> tuple[int, int]:
     if not (64 <= w <= 8192 and 64 <= h <= 8192):
         raise DistantSetError(f"--frame {text}: each side must be 64-8192 pixels")
     return w, h
-
-
-def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,
-                  rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """`background` with the vehicle around `box` pasted in so that the plate is `width` px wide;
-    returns the frame and the plate's box in it."""
-    import cv2
-
-    x, y, w, h = box
-    s = width / w
-    x0, y0 = max(0, int(x - REGION_SIDE * w)), max(0, int(y - REGION_ABOVE * w))
-    x1 = min(photo.shape[1], int(x + w + REGION_SIDE * w))
-    y1 = min(photo.shape[0], int(y + h + REGION_BELOW * w))
-    region = cv2.resize(photo[y0:y1, x0:x1], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-    fh, fw = background.shape[:2]
-    rh, rw = min(region.shape[0], fh), min(region.shape[1], fw)
-    region = region[:rh, :rw]
-    # vehicles stand on the road: not in the top quarter of the frame where there is room
-    ox = int(rng.integers(0, fw - rw + 1))
-    oy = min(int(rng.integers(fh // 4, max(fh // 4, fh - rh) + 1)), fh - rh)
-    frame = background.copy()
-    frame[oy:oy + rh, ox:ox + rw] = region
-    plate = (int(round((x - x0) * s + ox)), int(round((y - y0) * s + oy)), int(round(w * s)), int(round(h * s)))
-    return frame, plate
 
 
 def _photos(sources: list[str], split: str, shaped_from: int | None = None) -> list[tuple[Path, list[float], str]]:
@@ -134,17 +109,6 @@ def _crops(folder: str) -> list[tuple[Path, str]]:
     if not crops:
         raise DistantSetError(f"--plates {folder}: no crops in its labels.csv")
     return crops
-
-
-def swap_plate(photo: np.ndarray, box, crop: np.ndarray) -> tuple[int, int, int, int]:
-    """Resize `crop` into `photo`'s plate `box` (in place); the plate's box as whole pixels."""
-    import cv2
-
-    fh, fw = photo.shape[:2]
-    x, y = max(0, int(round(box[0]))), max(0, int(round(box[1])))
-    w, h = min(fw - x, int(round(box[2]))), min(fh - y, int(round(box[3])))
-    photo[y:y + h, x:x + w] = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
-    return x, y, w, h
 
 
 def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Generator):

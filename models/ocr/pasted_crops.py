@@ -1,0 +1,119 @@
+"""OCR training samples: real US plates, small on real vehicles in frames, cut as the gateway cuts them.
+
+The us-crops teach the OCR real US plate designs, but as whole plates cut
+with a random margin; in the car it reads the detector's cut of a distant
+plate, often looser and blurrier. Here each training-split crop
+(`models.ocr.data.real_split`) goes over the plate of a training-split photo
+whose plate is US-shaped (kaggle-cars, open-images), is made a drawn width
+(log-uniform in `widths`) in a frame of a drawn size with a dash-camera
+training frame behind (`models.synth.paste`), goes through JPEG as a camera
+board sends it, and is cut by the shipped detector and `rectify`, labelled
+with the crop's text. A plate the detector does not find is skipped: the OCR
+never sees it in the car either. Only training splits are used, so the
+stand-ins of `alpr eval distant --plates` (the crops' hold-out split) stay
+unseen.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gateway.recognition.ocr_input import INPUT_H, INPUT_W
+from models.draws import log_uniform
+from models.ocr.data import to_input_u8, trainable
+
+logger = logging.getLogger(__name__)
+
+PHOTO_SETS = ("scenes/kaggle-cars", "scenes/open-images")
+BACKGROUND_SET = "scenes/dashcam-ro"
+FRAME_SIZES = ((640, 480), (1280, 720), (1920, 1080))
+PLATE_ASPECT = (1.6, 2.6)  # width / height of a photo's plate box that a US crop may cover
+MIN_PHOTO_PLATE_PX = 60  # the photo's plate at least this wide, so the crop is only ever scaled down
+JPEG_QUALITY = 90
+
+
+def _photos(datasets: Path) -> list[tuple[Path, tuple[float, float, float, float]]]:
+    from models.detector.data import is_held_out, read_labels
+
+    out = []
+    for set_name in PHOTO_SETS:
+        folder = datasets / set_name
+        if not (folder / "labels.tsv").is_file():
+            logger.warning("no labels.tsv in %s; set skipped", folder)
+            continue
+        for name, plates in sorted(read_labels(folder).items()):
+            if is_held_out(set_name, name):
+                continue
+            box = next((b for b, _ in plates if b[2] >= MIN_PHOTO_PLATE_PX and b[3] > 0
+                        and PLATE_ASPECT[0] <= b[2] / b[3] <= PLATE_ASPECT[1]), None)
+            if box is not None:
+                out.append((folder / name, tuple(box)))
+    return out
+
+
+def _backgrounds(datasets: Path) -> list[Path]:
+    from models.detector.data import is_held_out
+
+    folder = datasets / BACKGROUND_SET
+    return sorted(p for p in folder.glob("*.jpg") if not is_held_out(BACKGROUND_SET, p.name))
+
+
+def _chunk(job) -> tuple[np.ndarray, list[str]]:
+    rows, photos, backgrounds, widths, seed, first = job
+    from gateway.recognition.detector_tflite import TfliteDetector
+    from models.ocr.scene_crops import _cut
+    from models.synth.paste import paste_distant, swap_plate
+
+    detector = TfliteDetector(threads=1)
+    images, labels = [], []
+    for k, (crop_path, text) in enumerate(rows):
+        rng = np.random.default_rng([seed, 17, first + k])
+        crop = cv2.imread(str(crop_path), cv2.IMREAD_COLOR)
+        photo_path, box = photos[int(rng.integers(0, len(photos)))]
+        photo = cv2.imread(str(photo_path), cv2.IMREAD_COLOR)
+        if crop is None or photo is None:
+            logger.warning("unreadable image skipped: %s", crop_path if crop is None else photo_path)
+            continue
+        fw, fh = FRAME_SIZES[int(rng.integers(0, len(FRAME_SIZES)))]
+        back = cv2.imread(str(backgrounds[int(rng.integers(0, len(backgrounds)))]), cv2.IMREAD_COLOR)
+        back = cv2.resize(back, (fw, fh), interpolation=cv2.INTER_AREA) if back is not None else np.zeros((fh, fw, 3), np.uint8)
+        plate_box = swap_plate(photo, box, crop)
+        width = int(round(min(log_uniform(rng, *widths), plate_box[2])))
+        frame, plate = paste_distant(photo, plate_box, width, back, rng)
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        frame = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        cut = _cut(detector, frame, plate)
+        if cut is not None:
+            images.append(to_input_u8(cut))
+            labels.append(text)
+    if not images:
+        return np.empty((0, INPUT_H, INPUT_W), np.uint8), []
+    return np.stack(images), labels
+
+
+def pasted_crops(rows: list[tuple[Path, str]], datasets: str | Path, copies: int, seed: int,
+                 widths: tuple[int, int] = (40, 120), workers: int = 2) -> tuple[np.ndarray, list[str]]:
+    """`copies` detector cuts of each (crop, text) row, small on a real vehicle in a frame."""
+    datasets = Path(datasets)
+    photos, backgrounds = _photos(datasets), _backgrounds(datasets)
+    if not photos or not backgrounds:
+        raise FileNotFoundError(f"{datasets}: needs {', '.join(PHOTO_SETS)} and {BACKGROUND_SET} with labels.tsv")
+    todo = [(p, t) for p, t in rows if trainable(t)] * copies
+    chunk = 200
+    jobs = [(todo[s:s + chunk], photos, backgrounds, widths, seed, s) for s in range(0, len(todo), chunk)]
+    if workers <= 1 or len(jobs) <= 1:
+        parts = [_chunk(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            parts = list(pool.map(_chunk, jobs))
+    images = [p[0] for p in parts if len(p[1])]
+    labels = [lab for p in parts for lab in p[1]]
+    logger.info("pasted US plates: %d of %d found and cut by the detector", len(labels), len(todo))
+    if not images:
+        return np.empty((0, INPUT_H, INPUT_W), np.uint8), []
+    return np.concatenate(images), labels

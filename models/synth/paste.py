@@ -1,0 +1,51 @@
+"""One labelled photo's plate, made small in another frame: for stand-ins and training samples.
+
+- `swap_plate` puts a plate crop (a us-crops image, say) over a photo's
+  plate, so that real plates of one kind are seen on real vehicles of
+  another set;
+- `paste_distant` scales the plate with the rear of its vehicle (a region
+  of about 8 x 6 plate widths around it, cut to the photo) so that the plate
+  is a given width, and pastes it at a random place into a background frame.
+
+`alpr eval distant` makes evaluation folders with them; `models.ocr.pasted_crops`
+makes OCR training samples the same way from the crops the OCR trains on.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+REGION_SIDE = 3.5  # plate widths of the vehicle left and right of the plate
+REGION_ABOVE, REGION_BELOW = 3.0, 1.5  # plate widths above the box and below its bottom
+
+
+def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,
+                  rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """`background` with the vehicle around `box` pasted in so that the plate is `width` px wide;
+    returns the frame and the plate's box in it."""
+    x, y, w, h = box
+    s = width / w
+    x0, y0 = max(0, int(x - REGION_SIDE * w)), max(0, int(y - REGION_ABOVE * w))
+    x1 = min(photo.shape[1], int(x + w + REGION_SIDE * w))
+    y1 = min(photo.shape[0], int(y + h + REGION_BELOW * w))
+    region = cv2.resize(photo[y0:y1, x0:x1], None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    fh, fw = background.shape[:2]
+    rh, rw = min(region.shape[0], fh), min(region.shape[1], fw)
+    region = region[:rh, :rw]
+    # vehicles stand on the road: not in the top quarter of the frame where there is room
+    ox = int(rng.integers(0, fw - rw + 1))
+    oy = min(int(rng.integers(fh // 4, max(fh // 4, fh - rh) + 1)), fh - rh)
+    frame = background.copy()
+    frame[oy:oy + rh, ox:ox + rw] = region
+    plate = (int(round((x - x0) * s + ox)), int(round((y - y0) * s + oy)), int(round(w * s)), int(round(h * s)))
+    return frame, plate
+
+
+def swap_plate(photo: np.ndarray, box, crop: np.ndarray) -> tuple[int, int, int, int]:
+    """Resize `crop` into `photo`'s plate `box` (in place); the plate's box as whole pixels."""
+    fh, fw = photo.shape[:2]
+    x, y = max(0, int(round(box[0]))), max(0, int(round(box[1])))
+    w, h = min(fw - x, int(round(box[2]))), min(fh - y, int(round(box[3])))
+    photo[y:y + h, x:x + w] = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
+    return x, y, w, h
