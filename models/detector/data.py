@@ -98,22 +98,28 @@ def to_letterbox_scale(img: np.ndarray, boxes: np.ndarray, zoom: float = 1.0) ->
     return img, boxes * s, s / lb
 
 
-def load_real(root: Path, held_out: bool) -> list[Sample]:
-    samples = []
-    for set_name in REAL_SETS:
-        folder = root / set_name
-        if not (folder / "labels.tsv").exists():
+def split_scenes(root: Path, set_names, held_out: bool = False):
+    """(set name, image path, plates) of one side of the fixed split, set by set, files in
+    name order; a set without labels.tsv is skipped with a warning."""
+    for set_name in set_names:
+        folder = Path(root) / set_name
+        if not (folder / "labels.tsv").is_file():
             logger.warning("no labels.tsv in %s; set skipped", folder)
             continue
         for name, plates in sorted(read_labels(folder).items()):
-            if is_held_out(set_name, name) != held_out:
-                continue
-            img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
-            if img is None:
-                continue
-            boxes = np.array([b for b, _ in plates], np.float32)
-            img, boxes, zoom = to_letterbox_scale(img, boxes, STORE_ZOOM)
-            samples.append(Sample(img, boxes, None, set_name, [t for _, t in plates], zoom))
+            if is_held_out(set_name, name) == held_out:
+                yield set_name, folder / name, plates
+
+
+def load_real(root: Path, held_out: bool) -> list[Sample]:
+    samples = []
+    for set_name, path, plates in split_scenes(root, REAL_SETS, held_out):
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        boxes = np.array([b for b, _ in plates], np.float32)
+        img, boxes, zoom = to_letterbox_scale(img, boxes, STORE_ZOOM)
+        samples.append(Sample(img, boxes, None, set_name, [t for _, t in plates], zoom))
     logger.info("%d real %s scenes", len(samples), "held-out" if held_out else "training")
     return samples
 

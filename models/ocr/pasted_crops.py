@@ -38,21 +38,14 @@ JPEG_QUALITY = 90
 
 
 def _photos(datasets: Path) -> list[tuple[Path, tuple[float, float, float, float]]]:
-    from models.detector.data import is_held_out, read_labels
+    from models.detector.data import split_scenes
 
     out = []
-    for set_name in PHOTO_SETS:
-        folder = datasets / set_name
-        if not (folder / "labels.tsv").is_file():
-            logger.warning("no labels.tsv in %s; set skipped", folder)
-            continue
-        for name, plates in sorted(read_labels(folder).items()):
-            if is_held_out(set_name, name):
-                continue
-            box = next((b for b, _ in plates if b[2] >= MIN_PHOTO_PLATE_PX and b[3] > 0
-                        and PLATE_ASPECT[0] <= b[2] / b[3] <= PLATE_ASPECT[1]), None)
-            if box is not None:
-                out.append((folder / name, tuple(box)))
+    for _, path, plates in split_scenes(datasets, PHOTO_SETS):
+        box = next((b for b, _ in plates if b[2] >= MIN_PHOTO_PLATE_PX and b[3] > 0
+                    and PLATE_ASPECT[0] <= b[2] / b[3] <= PLATE_ASPECT[1]), None)
+        if box is not None:
+            out.append((path, tuple(box)))
     return out
 
 

@@ -108,33 +108,26 @@ def real_scene_crops(datasets: str | Path, copies: int, seed: int,
     """Training-split plates with text from the real scene sets: the detector's cut and `copies` jittered re-cuts."""
     from gateway.recognition.detector_tflite import TfliteDetector
     from gateway.recognition.rectify import crop_box
-    from models.detector.data import is_held_out, read_labels
+    from models.detector.data import split_scenes
 
     detector = TfliteDetector(threads=1)
     images, labels = [], []
     rng = np.random.default_rng([seed, 13])
-    for set_name in sets:
-        folder = Path(datasets) / set_name
-        if not (folder / "labels.tsv").is_file():
-            logger.warning("no labels.tsv in %s; set skipped", folder)
+    for _, path, plates in split_scenes(Path(datasets), sets):
+        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if frame is None:
+            logger.warning("unreadable image skipped: %s", path)
             continue
-        for name, plates in sorted(read_labels(folder).items()):
-            if is_held_out(set_name, name):
+        for box, text in plates:
+            if not trainable(text):
                 continue
-            frame = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
-            if frame is None:
-                logger.warning("unreadable image skipped: %s", folder / name)
-                continue
-            for box, text in plates:
-                if not trainable(text):
-                    continue
-                crop = _cut(detector, frame, box)
-                cuts = [] if crop is None else [crop]
-                cuts += [crop_box(frame, _jittered(rng, box, frame.shape[:2])) for _ in range(copies)]
-                for c in cuts:
-                    if c.size:
-                        images.append(to_input_u8(c))
-                        labels.append(text)
+            crop = _cut(detector, frame, box)
+            cuts = [] if crop is None else [crop]
+            cuts += [crop_box(frame, _jittered(rng, box, frame.shape[:2])) for _ in range(copies)]
+            for c in cuts:
+                if c.size:
+                    images.append(to_input_u8(c))
+                    labels.append(text)
     logger.info("real scene crops: %d samples", len(labels))
     if not images:
         return np.empty((0, INPUT_H, INPUT_W), np.uint8), []
