@@ -69,6 +69,4 @@ class CloserLook:
         best = max(found, key=lambda d: iou(d.box, local), default=None)
         if best is None or iou(best.box, local) < SAME_PLATE_IOU:
             return None
-        bx, by, bw, bh = best.box
-        corners = best.corners + np.float32([x0, y0]) if best.corners is not None else None
-        return Detection((bx + x0, by + y0, bw, bh), det.score, corners)
+        return best.moved(x0, y0, det.score)

@@ -30,6 +30,12 @@ class Detection:
     score: float
     corners: np.ndarray | None = None  # (4, 2) TL, TR, BR, BL in frame pixels, when the model gives them
 
+    def moved(self, dx: int, dy: int, score: float | None = None) -> Detection:
+        """The same plate found in a region whose top-left is (dx, dy) of the frame, in frame pixels."""
+        x, y, w, h = self.box
+        corners = self.corners + np.float32([dx, dy]) if self.corners is not None else None
+        return Detection((x + dx, y + dy, w, h), self.score if score is None else score, corners)
+
     def to_json(self) -> dict:
         out = {"box": list(self.box), "score": round(float(self.score), 4)}
         if self.corners is not None:

@@ -23,10 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gateway.recognition.boxes import iou
 from gateway.recognition.detector import Detection
 from gateway.recognition.litert import ImageModel
-from gateway.recognition.mask_decode import decode
+from gateway.recognition.mask_decode import decode, distinct
 
 # In fine-pass pixels; one input size, so the runtime sizes it once. 224 x 128 windows (96 px
 # of overlap) lost 46 px plates in 640 x 480 frames to their edges (found 91.5 -> 87.5 %).
@@ -95,15 +94,6 @@ class FineWindows:
                 bx, by, bw, bh = det.box
                 cut = ((inner[0] and bx <= edge) or (inner[1] and by <= edge)
                        or (inner[2] and bx + bw >= rw - edge) or (inner[3] and by + bh >= rh - edge))
-                if cut:
-                    continue
-                corners = det.corners + np.float32([x0, y0]) if det.corners is not None else None
-                found.append(Detection((bx + x0, by + y0, bw, bh), det.score, corners))
-        kept: list[Detection] = []
-        for det in sorted(found, key=lambda d: -d.score):
-            if any(iou(det.box, d.box) > 0.3 for d in kept):
-                continue  # the same plate in two overlapping windows
-            kept.append(det)
-            if len(kept) >= max_plates:
-                break
-        return kept
+                if not cut:
+                    found.append(det.moved(x0, y0))
+        return distinct(found, max_plates)  # the same plate in two overlapping windows is kept once

@@ -49,9 +49,14 @@ def decode(grid: np.ndarray, scale: float, stride: int, threshold: float, max_pl
         corners[:, 0] = np.clip(corners[:, 0], 0, fw - 1)
         corners[:, 1] = np.clip(corners[:, 1], 0, fh - 1)
         candidates.append(Detection(box, float(wts.max()), corners.astype(np.float32)))
+    # one plate split into two regions gives two nearly equal boxes: keep the better
+    return distinct(candidates, max_plates)
+
+
+def distinct(detections: list[Detection], max_plates: int) -> list[Detection]:
+    """The best-scored of each group of nearly equal boxes (IoU > 0.3), best first, at most max_plates."""
     found: list[Detection] = []
-    for det in sorted(candidates, key=lambda d: -d.score):
-        # One plate split into two regions gives two nearly equal boxes: keep the better.
+    for det in sorted(detections, key=lambda d: -d.score):
         if any(iou(det.box, d.box) > 0.3 for d in found):
             continue
         found.append(det)
