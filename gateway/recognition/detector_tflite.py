@@ -103,10 +103,7 @@ class _Pass:
 
     def scaled(self, frame_bgr: np.ndarray) -> np.ndarray:
         """The frame as this pass sees it, before the zero padding up to its input size."""
-        h, w = frame_bgr.shape[:2]
-        if (h, w) != self._frame_hw:
-            self._size_for(h, w)
-        return self.net.fit(frame_bgr, self.scale)
+        return self.net.fit(frame_bgr, self.scale_for(frame_bgr.shape[:2]))
 
 
 class TfliteDetector(DetectorBackend):
