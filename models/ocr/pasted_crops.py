@@ -32,18 +32,16 @@ logger = logging.getLogger(__name__)
 PHOTO_SETS = ("scenes/kaggle-cars", "scenes/open-images")
 BACKGROUND_SET = "scenes/dashcam-ro"
 FRAME_SIZES = ((640, 480), (1280, 720), (1920, 1080))
-PLATE_ASPECT = (1.6, 2.6)  # width / height of a photo's plate box that a US crop may cover
 MIN_PHOTO_PLATE_PX = 60  # the photo's plate at least this wide, so the crop is only ever scaled down
-JPEG_QUALITY = 90
 
 
 def _photos(datasets: Path) -> list[tuple[Path, tuple[float, float, float, float]]]:
     from models.detector.data import split_scenes
+    from models.synth.paste import us_shaped
 
     out = []
     for _, path, plates in split_scenes(datasets, PHOTO_SETS):
-        box = next((b for b, _ in plates if b[2] >= MIN_PHOTO_PLATE_PX and b[3] > 0
-                    and PLATE_ASPECT[0] <= b[2] / b[3] <= PLATE_ASPECT[1]), None)
+        box = next((b for b, _ in plates if us_shaped(b, MIN_PHOTO_PLATE_PX)), None)
         if box is not None:
             out.append((path, tuple(box)))
     return out
@@ -60,7 +58,7 @@ def _chunk(job) -> tuple[np.ndarray, list[str]]:
     rows, photos, backgrounds, widths, seed, first = job
     from gateway.recognition.detector_tflite import TfliteDetector
     from models.ocr.scene_crops import _cut
-    from models.synth.paste import paste_distant, swap_plate
+    from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate
 
     detector = TfliteDetector(threads=1)
     images, labels = [], []

@@ -18,6 +18,15 @@ import numpy as np
 
 REGION_SIDE = 3.5  # plate widths of the vehicle left and right of the plate
 REGION_ABOVE, REGION_BELOW = 3.0, 1.5  # plate widths above the box and below its bottom
+US_ASPECT = (1.6, 2.6)  # width / height of a plate box that a US plate (about 2:1) may be put into
+JPEG_QUALITY = 90  # as a camera board sends its frames
+
+
+def us_shaped(box, min_width: float = 0.0) -> bool:
+    """A plate box a US plate crop may go into: about 2:1, at least `min_width` wide (so that
+    the crop put there is only ever scaled down)."""
+    w, h = box[2], box[3]
+    return w >= min_width and h > 0 and US_ASPECT[0] <= w / h <= US_ASPECT[1]
 
 
 def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,

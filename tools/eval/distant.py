@@ -5,8 +5,8 @@ rear views), and the labelled scenes here mostly have large ones. This makes
 a stand-in: each photo's first plate with known text is scaled to PX wide
 together with the rear of its vehicle (a region of about 8 x 6 plate widths
 around it, cut to the photo), and that region is pasted at a random place
-into a background frame of WxH, which is saved as JPEG (quality 90, as a
-camera board sends). The folder gets a `labels.tsv` like the datasets', so
+into a background frame of WxH, which is saved as JPEG (as a camera board
+sends). The folder gets a `labels.tsv` like the datasets', so
 `alpr eval scenes DIR --json` scores it. Other plates in the pasted region
 and in the backgrounds are not labelled: precision on such a folder means
 little; plates found and read exactly are the figures.
@@ -15,7 +15,7 @@ With `--plates DIR` (a crops folder like `openalpr-benchmarks/us-crops`:
 images and a `labels.csv` of `file,state,plate`) the plates are swapped
 first: each crop of DIR that the OCR never trained on (its fixed hold-out
 split, `models.ocr.data.real_split`) is resized into the box of a source
-photo's plate shaped like it (box aspect PLATE_ASPECT, US-shaped) and at
+photo's plate shaped like it (`models.synth.paste.us_shaped`) and at
 least PX wide, one frame per crop, the photos taken in turn; the frame's
 text is the crop's. So real US plates of every state design are read in
 front of real vehicles, where the labelled scenes here have mostly
@@ -35,11 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from gateway.errors import AlprError
-from models.synth.paste import paste_distant, swap_plate
+from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate, us_shaped
 from tools.cli import common
 
-JPEG_QUALITY = 90
-PLATE_ASPECT = (1.6, 2.6)  # width / height of the source boxes that a --plates crop goes into
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
@@ -89,8 +87,7 @@ def _photos(sources: list[str], split: str, shaped_from: int | None = None) -> l
             if split != "all" and is_held_out(set_name, name) != (split == "holdout"):
                 continue
             if shaped_from is not None:
-                first = next(((box, text) for box, text in plates if box[2] >= shaped_from and box[3] > 0
-                              and PLATE_ASPECT[0] <= box[2] / box[3] <= PLATE_ASPECT[1]), None)
+                first = next(((box, text) for box, text in plates if us_shaped(box, shaped_from)), None)
             else:
                 first = next(((box, text) for box, text in plates if text), None)
             if first is not None:
