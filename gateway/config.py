@@ -52,8 +52,8 @@ class RecognitionConfig(Section):
     detector: str = Field("tflite", description="Detector backend name")
     ocr: str = Field("tflite", description="OCR backend name")
     threads: int = Field(1, ge=1, le=64, description="Interpreter threads per model")
-    fine_pass: bool = Field(True, description="A second, finer detector pass for small and distant plates "
-                                              "(about four times the detector's time)")
+    fine_pass: bool = Field(True, description="A second, finer detector pass for small and distant plates, on "
+                                              "windows around faint ones (roughly doubles the time per frame)")
     closer_look: bool = Field(True, description="Look again around a plate whose reading is unsure, at the "
                                                 "size the detector sees best (about 3.5 ms a plate looked at)")
     min_read: float = Field(0.02, ge=0.0, le=1.0,

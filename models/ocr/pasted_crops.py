@@ -57,7 +57,7 @@ def _backgrounds(datasets: Path) -> list[Path]:
 def _chunk(job) -> tuple[np.ndarray, list[str]]:
     rows, photos, backgrounds, widths, seed, first = job
     from gateway.recognition.detector_tflite import TfliteDetector
-    from models.ocr.scene_crops import _cut
+    from models.ocr.scene_crops import gateway_cut
     from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate
 
     detector = TfliteDetector(threads=1)
@@ -78,7 +78,7 @@ def _chunk(job) -> tuple[np.ndarray, list[str]]:
         frame, plate = paste_distant(photo, plate_box, width, back, rng)
         ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         frame = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
-        cut = _cut(detector, frame, plate)
+        cut = gateway_cut(detector, frame, plate)
         if cut is not None:
             images.append(to_input_u8(cut))
             labels.append(text)

@@ -37,7 +37,7 @@ MATCH_IOU = 0.3  # a detection this close to a plate is the gateway's cut of it
 TEXT_SETS = ("openalpr-benchmarks/br-scenes", "openalpr-benchmarks/eu-scenes")
 
 
-def _cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
+def gateway_cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
     """The gateway's crop of the plate at `box`, or None when the detector misses it."""
     from gateway.recognition.boxes import iou
     from gateway.recognition.rectify import rectify
@@ -69,7 +69,7 @@ def _scene_chunk(args) -> tuple[np.ndarray, list[str]]:
         for plate in plates:
             if not trainable(plate.text):
                 continue
-            crop = _cut(detector, frame, plate.box)
+            crop = gateway_cut(detector, frame, plate.box)
             if crop is not None and len(labels) < count:
                 images.append(to_input_u8(crop))
                 labels.append(plate.text)
@@ -121,7 +121,7 @@ def real_scene_crops(datasets: str | Path, copies: int, seed: int,
         for box, text in plates:
             if not trainable(text):
                 continue
-            crop = _cut(detector, frame, box)
+            crop = gateway_cut(detector, frame, box)
             cuts = [] if crop is None else [crop]
             cuts += [crop_box(frame, _jittered(rng, box, frame.shape[:2])) for _ in range(copies)]
             for c in cuts:

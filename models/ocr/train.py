@@ -144,7 +144,7 @@ def _scene_crops_cached(n: int, seed: int, work: Path, short: bool):
 
 
 def _pasted_cached(rows, args, work: Path):
-    """The pasted US plates' detector cuts (about 40 ms each to make), cached in work/cache."""
+    """The pasted US plates' detector cuts (about 60 ms each on one core), cached in work/cache."""
     from models.ocr.pasted_crops import pasted_crops
 
     widths = args.real_widths or (40, 120)
