@@ -29,6 +29,9 @@ class Detection:
     box: tuple[int, int, int, int]  # x, y, w, h in frame pixels
     score: float
     corners: np.ndarray | None = None  # (4, 2) TL, TR, BR, BL in frame pixels, when the model gives them
+    # A smaller plate seen inside this box that the backend took for a piece of this plate; the
+    # recognizer reads it too and keeps the better reading (the box may be a small plate's, too large)
+    inner: Detection | None = None
 
     def moved(self, dx: int, dy: int, score: float | None = None) -> Detection:
         """The same plate found in a region whose top-left is (dx, dy) of the frame, in frame pixels."""

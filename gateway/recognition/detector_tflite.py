@@ -184,8 +184,14 @@ def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int)
         # plates the base pass sees too large for this pass to be trusted on
         large = [b for b in per_pass[0][0] if b.box[2] * s > FINE_TRUST_PX] if k > 0 else []
         for det in dets:
-            if any(covered(det.box, b.box) > 0.6 and area(b.box) > FRAGMENT_AREA * area(det.box) for b in large):
-                continue  # a piece of a large plate that the base pass sees whole
+            whole = next((b for b in large if covered(det.box, b.box) > 0.6
+                          and area(b.box) > FRAGMENT_AREA * area(det.box)), None)
+            if whole is not None:
+                # a piece of a large plate that the base pass sees whole, or a small plate whose
+                # base box is far too large: the recognizer reads both and keeps the better reading
+                if whole.inner is None or det.score > whole.inner.score:
+                    whole.inner = det
+                continue
             tier = 1 if k == 0 else 0 if det.box[2] * s <= FINE_TRUST_PX else 2
             ranked.append(((tier, -det.score), det))
     found: list[Detection] = []

@@ -154,6 +154,10 @@ class Recognizer:
                 again = self._read(frame_bgr, closer) if closer is not None else None
                 if again is not None and again.confidence > sure:
                     read = again
+            if det.inner is not None:
+                inner = self._read(frame_bgr, det.inner)
+                if inner is not None and inner.confidence > (read.confidence if read is not None else 0.0):
+                    read = inner
             floor = self.min_read * (SURE_PLATE_READ_SHARE if det.score >= SURE_PLATE_SCORE else 1.0)
             if read is None or not read.text or read.confidence < floor or (
                     len(read.text) <= SHORT_READ_CHARS and read.confidence < MIN_SHORT_READ):

@@ -29,6 +29,8 @@ def test_base_box_of_a_large_plate_wins_and_pieces_inside_it_go():
     merged = merge_passes([(base, 0.5), (too_big_for_fine + piece, 1.0)], 16)
     assert FINE_TRUST_PX < 390
     assert [d.box for d in merged] == [(100, 100, 400, 200)]
+    # kept aside, for the recognizer to read: the large box may be a small plate's, far too large
+    assert merged[0].inner.box == (120, 120, 60, 40)
 
 
 def test_distinct_plates_from_both_passes_are_all_kept():

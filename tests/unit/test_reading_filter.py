@@ -1,4 +1,5 @@
-"""Which detections become reads: the reading floor, and the lower floor for a plate the detector is sure of."""
+"""Which detections become reads: the reading floor, the lower floor for a plate the detector is sure of,
+and the plate inside a detection (`Detection.inner`) read in its place when it reads better."""
 
 import numpy as np
 import pytest
@@ -53,3 +54,28 @@ def test_a_plate_the_detector_is_sure_of_needs_a_tenth_of_the_floor():
 def test_no_text_or_a_short_unsure_one_is_never_a_read(score):
     assert _texts(score, "", 0.9) == []
     assert _texts(score, "AB1", 0.3) == []  # a badge or a sign
+
+
+class ReadsBySize(OcrBackend):
+    """Reads a wide crop (a box far too large for its plate) worse than a tight one."""
+
+    def __init__(self, wide, tight):
+        self.wide, self.tight = wide, tight
+
+    def read(self, crop_bgr):
+        text, confidence = self.wide if crop_bgr.shape[1] > 120 else self.tight
+        return OcrResult(text, confidence, [], [Candidate(text, confidence)])
+
+
+class LargeBoxWithInner(DetectorBackend):
+    def detect(self, frame_bgr):
+        return [Detection((100, 100, 180, 60), 0.9, inner=Detection((140, 115, 90, 30), 0.9))]
+
+
+@pytest.mark.parametrize("wide, tight, expected", [
+    (("7ABC12", 0.1), ("7ABC123", 0.6), ("7ABC123", (140, 115, 90, 30))),  # the inner plate reads better
+    (("7ABC123", 0.6), ("ABC1", 0.2), ("7ABC123", (100, 100, 180, 60))),  # a piece of the plate: the whole wins
+])
+def test_the_plate_inside_a_detection_is_read_and_the_better_reading_kept(wide, tight, expected):
+    rec = Recognizer(LargeBoxWithInner(), ReadsBySize(wide, tight), closer_look=False)
+    assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == [expected]
