@@ -177,7 +177,9 @@ def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int)
     fine detection well inside a much larger base one that is beyond the fine
     pass's trusted sizes is a piece of that plate (the fine pass sees a large
     plate at twice the size it was trained on); a small plate's base box, often
-    twice too large, does not count.
+    twice too large, does not count. Such a piece is kept as the large
+    detection's `inner`: a small plate's base box can be too large by more than
+    that, and then the "piece" is the plate itself; the recognizer reads both.
     """
     ranked = []
     for k, (dets, s) in enumerate(per_pass):
