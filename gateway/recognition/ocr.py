@@ -2,8 +2,10 @@
 
 A backend takes one plate crop (BGR, tight or with a margin around the
 plate) and returns an `OcrResult`: the text, its confidence, a confidence per
-character and at least five whole-plate candidates ranked by probability
-(the hotlist matcher checks all of them). Each runtime lives in its own
+character, at least five whole-plate candidates ranked by probability
+(the hotlist matcher checks all of them) and, where it can tell, where
+across the crop each character lies (the recognizer narrows a box that is
+far wider than the characters: `text_span.py`). Each runtime lives in its own
 module (`ocr_tflite`, ...) and registers its subclass under a name;
 `create(name, ...)` finds it (`backends.Registry`).
 """
@@ -38,6 +40,9 @@ class OcrResult:
     confidence: float
     char_confidences: list[float] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)  # best first; candidates[0].text == text
+    # where across the crop each character of `text` was read (share of the crop's width, 0..1);
+    # empty where a backend cannot say
+    char_positions: list[float] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {

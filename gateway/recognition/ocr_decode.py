@@ -165,15 +165,22 @@ def char_steps(probs: np.ndarray, text: str, alphabet: str) -> list[int]:
     return _greedy_steps(probs) if best_path(probs, alphabet) == text else aligned_steps(probs, text, alphabet)
 
 
-def char_confidences(probs: np.ndarray, text: str, alphabet: str) -> list[float]:
+def char_positions(steps: list[int], n_steps: int) -> list[float]:
+    """Each character's centre across the crop, as a share of its width (0..1), from its step
+    (the model's steps divide the crop's width evenly)."""
+    return [(s + 0.5) / n_steps for s in steps]
+
+
+def char_confidences(probs: np.ndarray, text: str, alphabet: str, steps: list[int] | None = None) -> list[float]:
     """Per character of `text`: its probability over its best-aligned step and the steps beside it.
 
-    The steps come from `char_steps`. The neighbours count
+    The steps come from `char_steps` unless given. The neighbours count
     because the shipped OCR averages two networks that may place the same
     character one step apart: each step then holds half of a sure character,
     which read alone as 0.5 made every format swap look free.
     """
-    steps = char_steps(probs, text, alphabet)
+    if steps is None:
+        steps = char_steps(probs, text, alphabet)
     out = []
     for s, c in zip(steps, text, strict=True):
         k = alphabet.index(c) + 1

@@ -53,6 +53,8 @@ class TfliteOcr(OcrBackend):
         ranked = ocr_decode.beam_search(probs, ALPHABET, k=self.k + 3)
         ranked = [(t, p) for t, p in ranked if t][: self.k] or [("", 0.0)]
         text, conf = ranked[0]
-        chars = ocr_decode.char_confidences(probs, text, ALPHABET) if text else []
+        steps = ocr_decode.char_steps(probs, text, ALPHABET) if text else []
+        chars = ocr_decode.char_confidences(probs, text, ALPHABET, steps) if text else []
         logger.debug("read %s (%.3f)", text, conf)
-        return OcrResult(text, float(conf), chars, [Candidate(t, float(p)) for t, p in ranked])
+        return OcrResult(text, float(conf), chars, [Candidate(t, float(p)) for t, p in ranked],
+                         ocr_decode.char_positions(steps, probs.shape[0]))

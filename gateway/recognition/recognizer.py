@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gateway.recognition import formats
+from gateway.recognition import formats, text_span
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.detector import create as create_detector
 from gateway.recognition.formats import BestOfRanked
@@ -129,12 +129,26 @@ class Recognizer:
                    closer_look=recognition_config.closer_look)
 
     def _read(self, frame_bgr: np.ndarray, det: Detection) -> PlateRead | None:
+        read, positions = self._read_once(frame_bgr, det)
+        narrower = text_span.narrowed(det, positions) if read is not None else None
+        if narrower is None:
+            return read
+        # the characters fill a small part of the box: the box is narrowed to them whatever
+        # reads better, and the plate read again from the narrower cut, where they are larger
+        again, _ = self._read_once(frame_bgr, narrower)
+        if again is not None and again.confidence > read.confidence:
+            return again
+        return PlateRead(narrower, read.candidates, read.char_confidence, read.crop)
+
+    def _read_once(self, frame_bgr: np.ndarray, det: Detection) -> tuple[PlateRead | None, list[float]]:
+        """The reading of `det`'s cut, and where across the cut its characters lie."""
         crop = rectify(frame_bgr, det.box, det.corners)
         if crop.size == 0:
-            return None
+            return None, []
         result = self.ocr.read(crop)
         char_conf = list(getattr(result, "char_confidences", None) or [])
-        return PlateRead(det, formats.rank(_candidates(result), char_conf), char_conf, crop)
+        positions = list(getattr(result, "char_positions", None) or [])
+        return PlateRead(det, formats.rank(_candidates(result), char_conf), char_conf, crop), positions
 
     def _worth_a_closer_look(self, det: Detection, sure: float) -> bool:
         if not self.closer_look or sure >= CLOSER_LOOK_BELOW:

@@ -14,7 +14,7 @@ import numpy as np
 MARGIN = 0.06  # of the plate's width and height, on each side
 
 
-def _quad_ok(corners: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+def quad_ok(corners: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     """Corners that form a convex quad of a plausible size for the box."""
     if corners is None or corners.shape != (4, 2) or not np.all(np.isfinite(corners)):
         return False
@@ -36,7 +36,7 @@ def crop_box(frame: np.ndarray, box: tuple[int, int, int, int], margin: float = 
 def rectify(frame: np.ndarray, box: tuple[int, int, int, int], corners: np.ndarray | None = None,
             margin: float = MARGIN) -> np.ndarray:
     """The plate as an upright image (BGR), at about its size in the frame."""
-    if not _quad_ok(corners, box):
+    if not quad_ok(corners, box):
         return crop_box(frame, box, margin)
     tl, tr, br, bl = corners.astype(np.float32)
     w = max(8.0, (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2)
