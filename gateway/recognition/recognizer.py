@@ -1,5 +1,10 @@
 """One frame in, every plate in it read: detect, straighten, read, rank.
 
+Where a first reading leaves doubt the plate is read again: from a box
+narrowed to its characters (`text_span`), from the detector's closer look,
+or from a smaller plate the detector saw inside the box (`Detection.inner`);
+the better-ranked reading is kept.
+
 `Recognizer.read_frame()` is what the stage, `alpr recognize`, the
 evaluations and the benchmarks all run, so that each measures the same thing.
 """
