@@ -12,7 +12,7 @@ evaluations and the benchmarks all run, so that each measures the same thing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,6 +39,13 @@ class PlateRead(BestOfRanked):
             "box": [int(v) for v in self.detection.box],
             "candidates": [{"text": t, "confidence": round(float(c), 4)} for t, c in self.candidates],
         }
+
+
+def _better(read: PlateRead | None, other: PlateRead | None) -> PlateRead | None:
+    """The better-ranked of two readings of one plate, the first on a tie; either may be None."""
+    if other is not None and other.confidence > (read.confidence if read is not None else 0.0):
+        return other
+    return read
 
 
 def _candidates(result) -> list[tuple[str, float]]:
@@ -141,9 +148,7 @@ class Recognizer:
         # the characters fill a small part of the box: the box is narrowed to them whatever
         # reads better, and the plate read again from the narrower cut, where they are larger
         again, _ = self._read_once(frame_bgr, narrower)
-        if again is not None and again.confidence > read.confidence:
-            return again
-        return PlateRead(narrower, read.candidates, read.char_confidence, read.crop)
+        return _better(replace(read, detection=narrower), again)
 
     def _read_once(self, frame_bgr: np.ndarray, det: Detection) -> tuple[PlateRead | None, list[float]]:
         """The reading of `det`'s cut, and where across the cut its characters lie."""
@@ -170,13 +175,10 @@ class Recognizer:
             sure = read.confidence if read is not None else 0.0
             if self._worth_a_closer_look(det, sure):
                 closer = self.detector.look_closer(frame_bgr, det)
-                again = self._read(frame_bgr, closer) if closer is not None else None
-                if again is not None and again.confidence > sure:
-                    read = again
+                if closer is not None:
+                    read = _better(read, self._read(frame_bgr, closer))
             if det.inner is not None:
-                inner = self._read(frame_bgr, det.inner)
-                if inner is not None and inner.confidence > (read.confidence if read is not None else 0.0):
-                    read = inner
+                read = _better(read, self._read(frame_bgr, det.inner))
             floor = self.min_read * (SURE_PLATE_READ_SHARE if det.score >= SURE_PLATE_SCORE else 1.0)
             if read is None or not read.text or read.confidence < floor or (
                     len(read.text) <= SHORT_READ_CHARS and read.confidence < MIN_SHORT_READ):
