@@ -60,6 +60,10 @@ class RecognitionConfig(Section):
                             description="A detection whose best reading ranks below this is not a read at all (a "
                                         "sign, a grille, a light; a tenth of it for a detection the detector is "
                                         "sure of); higher: fewer false reads, more plates missed")
+    distant_ocr_below_px: int = Field(100, ge=0, le=2000,
+                                      description="Plate cuts narrower than this are read by the OCR and by its "
+                                                  "second file trained on distant plates, averaged (about 0.5 ms "
+                                                  "more a plate); 0 = the first file alone")
     pass_gap_s: float = Field(3.0, ge=0.0, le=60.0, description="Bursts of the same plate closer than this are one pass")
 
 

@@ -5,6 +5,13 @@ gives per-step class probabilities (CTC); ocr_decode turns them into the
 ranked whole-plate candidates (a prefix beam search) and the best one's
 per-character confidences (at the steps where its characters are read).
 TensorFlow is never imported.
+
+A crop narrower than `distant_below` pixels (a distant plate, or a rough box
+around one) is also read by a second file, `ocr_distant.tflite`: the same
+networks trained further on the detector's cuts of small plates, which read
+such cuts better and large, tight crops worse. The two files' per-step
+probabilities are averaged there (one more model run, about 0.5 ms); wider
+crops are read by the first file alone. See the OCR model card, tenth session.
 """
 
 from __future__ import annotations
@@ -22,22 +29,29 @@ from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, NUM_CLASSE
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "ocr" / "ocr.tflite"
+DEFAULT_DISTANT_MODEL = DEFAULT_MODEL.with_name("ocr_distant.tflite")
 MIN_CANDIDATES = 5
+# A crop under this width (the plate and the cut's margin; about an 88 px plate in a tight box)
+# is read by both files. Chosen on us-speed photos and their plates pasted small into frames,
+# where 80, 90, 100 and 120 were tried (OCR model card, tenth session).
+DISTANT_BELOW_PX = 100
 
 
 class TfliteOcr(OcrBackend):
     name = "tflite"
 
-    def __init__(self, model_path: str | Path | None = None, threads: int = 1, candidates: int = 8):
+    def __init__(self, model_path: str | Path | None = None, threads: int = 1, candidates: int = 8,
+                 distant_model_path: str | Path | None = None, distant_below: int = DISTANT_BELOW_PX):
+        """`model_path` given alone replaces the OCR, and no distant file is read with it (the
+        distant file was trained from the shipped one): name `distant_model_path` too to pair them.
+        `distant_below` 0 reads every crop with `model_path` alone."""
         self.model_path = Path(model_path or DEFAULT_MODEL)
         self.k = max(MIN_CANDIDATES, candidates)
-        self.net = ImageModel(self.model_path, threads)
-        inp, out = self.net.input_shape, self.net.output_shape
-        if inp != (1, INPUT_H, INPUT_W, 1) or out[-1] != NUM_CLASSES:
-            raise OcrError(
-                f"{self.model_path} is not a plate OCR model of this version (input {list(inp)}, "
-                f"output {list(out)}); reinstall or retrain it (python -m models.ocr.train)"
-            )
+        self.net = _ocr_model(self.model_path, threads)
+        if distant_model_path is None and model_path is None:
+            distant_model_path = DEFAULT_DISTANT_MODEL
+        self.distant_below = int(distant_below) if distant_model_path is not None else 0
+        self.distant = _ocr_model(Path(distant_model_path), threads) if self.distant_below > 0 else None
 
     def probabilities(self, crop_bgr: np.ndarray) -> np.ndarray:
         """Per-step class probabilities (time, classes) for one crop."""
@@ -45,7 +59,10 @@ class TfliteOcr(OcrBackend):
             x = preprocess(crop_bgr)
         except ValueError as exc:
             raise OcrError(str(exc)) from None
-        return self.net.run(x)
+        probs = self.net.run(x)
+        if self.distant is not None and crop_bgr.shape[1] < self.distant_below:
+            probs = (probs + self.distant.run(x)) * 0.5
+        return probs
 
     def read(self, crop_bgr: np.ndarray) -> OcrResult:
         probs = self.probabilities(crop_bgr)
@@ -58,3 +75,14 @@ class TfliteOcr(OcrBackend):
         logger.debug("read %s (%.3f)", text, conf)
         return OcrResult(text, float(conf), chars, [Candidate(t, float(p)) for t, p in ranked],
                          ocr_decode.char_positions(steps, probs.shape[0]))
+
+
+def _ocr_model(path: Path, threads: int) -> ImageModel:
+    net = ImageModel(path, threads)
+    inp, out = net.input_shape, net.output_shape
+    if inp != (1, INPUT_H, INPUT_W, 1) or out[-1] != NUM_CLASSES:
+        raise OcrError(
+            f"{path} is not a plate OCR model of this version (input {list(inp)}, "
+            f"output {list(out)}); reinstall or retrain it (python -m models.ocr.train)"
+        )
+    return net

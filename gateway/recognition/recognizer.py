@@ -64,10 +64,10 @@ def _candidates(result) -> list[tuple[str, float]]:
     return out
 
 
-def create_ocr(name: str = "tflite", threads: int = 1):
+def create_ocr(name: str = "tflite", threads: int = 1, **options):
     from gateway.recognition import ocr
 
-    return ocr.create(name, threads=threads)
+    return ocr.create(name, threads=threads, **options)
 
 
 # A "plate" read below this is most likely a sign, a grille or a tail light. The
@@ -137,7 +137,8 @@ class Recognizer:
         threads = recognition_config.threads
         return cls(create_detector(recognition_config.detector, threads=threads,
                                    fine_pass=recognition_config.fine_pass),
-                   create_ocr(recognition_config.ocr, threads), min_read=recognition_config.min_read,
+                   create_ocr(recognition_config.ocr, threads,
+                              distant_below=recognition_config.distant_ocr_below_px), min_read=recognition_config.min_read,
                    closer_look=recognition_config.closer_look)
 
     def _read(self, frame_bgr: np.ndarray, det: Detection) -> PlateRead | None:

@@ -13,13 +13,13 @@ import time
 
 import numpy as np
 
-from tools.cli import common
+from tools.cli import common, ocr_options
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("ocr", help="plate OCR time per plate (one thread)")
     p.add_argument("--plates", type=int, default=200, help="distinct synthetic crops timed")
-    p.add_argument("--model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
+    ocr_options.add(p)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=462)
     common.add_json(p)
@@ -27,13 +27,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from gateway.recognition import ocr
     from models.synth.camera import ocr_sample
 
-    options = {"threads": args.threads}
-    if args.model:
-        options["model_path"] = args.model
-    backend = ocr.create("tflite", **options)
+    backend = ocr_options.create(args, args.threads)
     rng = np.random.default_rng(args.seed)
     crops = [ocr_sample(rng)[0] for _ in range(max(1, args.plates))]
     for crop in crops[:20]:
@@ -50,6 +46,7 @@ def run(args) -> int:
     out = {
         "plates": len(crops),
         "threads": args.threads,
+        "distant_below_px": getattr(backend, "distant_below", 0),
         "median_ms": round(float(np.median(read_ms)), 3),
         "p90_ms": round(float(np.percentile(read_ms, 90)), 3),
         "model_median_ms": round(float(np.median(model_ms)), 3),

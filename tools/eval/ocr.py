@@ -19,7 +19,7 @@ import numpy as np
 
 from gateway.errors import AlprError
 from gateway.recognition.fusion import edit_distance
-from tools.cli import common
+from tools.cli import common, ocr_options
 
 
 class EvalDataError(AlprError):
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("dir", metavar="DIR", help="folder with labels.csv (file,state,plate) and the images")
     p.add_argument("--split", choices=("all", "holdout", "train"), default="all",
                    help="all images, or one side of the fixed fine-tuning split (default all)")
-    p.add_argument("--model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
+    ocr_options.add(p)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--shrink-to", type=int, metavar="PX",
                    help="first scale each crop down to this width (as a far-away plate would be)")
@@ -63,7 +63,6 @@ def score(pairs: list[tuple[str, str, list[str]]]) -> dict:
 def run(args) -> int:
     import cv2
 
-    from gateway.recognition import ocr
     from models.ocr.data import DatasetError, in_train_split, read_labels
 
     try:
@@ -74,10 +73,7 @@ def run(args) -> int:
         rows = [r for r in rows if in_train_split(r[0].name) == (args.split == "train")]
     if not rows:
         raise EvalDataError(f"{args.dir} has no labelled images in split {args.split!r}")
-    options = {"threads": args.threads}
-    if args.model:
-        options["model_path"] = args.model
-    backend = ocr.create("tflite", **options)
+    backend = ocr_options.create(args, args.threads)
     pairs, times, errors, unreadable = [], [], [], 0
     for path, label in rows:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)

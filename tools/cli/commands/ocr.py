@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from tools.cli import common
+from tools.cli import common, ocr_options
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def register(subparsers) -> None:
     p = subparsers.add_parser("ocr", help="read the plate text in plate photos")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="plate photos (JPEG, PNG, ...)")
-    p.add_argument("--model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
+    ocr_options.add(p)
     p.add_argument("--backend", default="tflite", help="OCR backend name (default tflite)")
     p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     common.add_json(p)
@@ -26,12 +26,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from gateway.recognition import ocr
+    if args.backend != "tflite":
+        from gateway.recognition import ocr
 
-    options = {"threads": args.threads}
-    if args.model:
-        options["model_path"] = args.model
-    backend = ocr.create(args.backend, **options)
+        backend = ocr.create(args.backend, threads=args.threads)
+    else:
+        backend = ocr_options.create(args, args.threads)
     files = common.ImageFiles(args.images)
     for path, image in files:
         result = backend.read(image)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import time
 
-from tools.cli import common
+from tools.cli import common, ocr_options
 
 
 def add_model_options(p, threads: bool = True) -> None:
     p.add_argument("--detector-model", metavar="FILE", help="a .tflite detector (default: the shipped one)")
-    p.add_argument("--ocr-model", metavar="FILE", help="a .tflite OCR model (default: the shipped one)")
+    ocr_options.add(p, "--ocr-model")
     if threads:
         p.add_argument("--threads", type=int, default=1, help="interpreter threads per model (default 1)")
     p.add_argument("--no-fine-pass", action="store_true",
@@ -27,17 +27,14 @@ def add_model_options(p, threads: bool = True) -> None:
 
 
 def recognizer(args, read: bool = True):
-    from gateway.recognition import detector, ocr
+    from gateway.recognition import detector
     from gateway.recognition.recognizer import Recognizer
 
     det_opts = {"threads": args.threads, "fine_pass": not args.no_fine_pass}
     if args.detector_model:
         det_opts["model"] = args.detector_model
-    ocr_opts = {"threads": args.threads}
-    if args.ocr_model:
-        ocr_opts["model_path"] = args.ocr_model
     return Recognizer(detector.create("tflite", **det_opts),
-                      ocr.create("tflite", **ocr_opts) if read else None, closer_look=not args.no_closer_look)
+                      ocr_options.create(args, args.threads) if read else None, closer_look=not args.no_closer_look)
 
 
 def register(subparsers) -> None:
