@@ -138,8 +138,8 @@ class Recognizer:
         return cls(create_detector(recognition_config.detector, threads=threads,
                                    fine_pass=recognition_config.fine_pass),
                    create_ocr(recognition_config.ocr, threads,
-                              distant_below=recognition_config.distant_ocr_below_px), min_read=recognition_config.min_read,
-                   closer_look=recognition_config.closer_look)
+                              distant_below=recognition_config.distant_ocr_below_px),
+                   min_read=recognition_config.min_read, closer_look=recognition_config.closer_look)
 
     def _read(self, frame_bgr: np.ndarray, det: Detection) -> PlateRead | None:
         read, positions = self._read_once(frame_bgr, det)

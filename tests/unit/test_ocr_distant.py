@@ -64,3 +64,18 @@ def test_the_gateway_config_switches_it():
     off = Recognizer.from_config(RecognitionConfig(distant_ocr_below_px=0))
     assert on.ocr.distant is not None and on.ocr.distant_below == DISTANT_BELOW_PX
     assert off.ocr.distant is None
+
+
+def test_the_commands_options_make_the_same_backend():
+    import argparse
+
+    from tools.cli import ocr_options
+
+    p = argparse.ArgumentParser()
+    ocr_options.add(p)
+    assert ocr_options.create(p.parse_args([])).distant_below == DISTANT_BELOW_PX
+    assert ocr_options.create(p.parse_args(["--distant-below", "0"])).distant is None
+    assert ocr_options.create(p.parse_args(["--model", str(DEFAULT_MODEL)])).distant is None
+    paired = ocr_options.create(p.parse_args(["--model", str(DEFAULT_MODEL), "--ocr-distant-model",
+                                              str(DEFAULT_DISTANT_MODEL), "--distant-below", "80"]))
+    assert paired.distant is not None and paired.distant_below == 80

@@ -14,10 +14,10 @@ def add(p, model_flag: str = "--model") -> None:
                    help="the OCR file that also reads narrow cuts (default: the shipped one with the shipped OCR)")
     p.add_argument("--distant-below", type=int, metavar="PX",
                    help="cuts narrower than this are read by both OCR files, averaged "
-                        "(default: the gateway's, 100); 0 = the first file alone")
+                        "(default 100, as in the gateway); 0 = the first file alone")
 
 
-def create(args, threads: int = 1):
+def create(args, threads: int = 1, backend: str = "tflite"):
     from gateway.recognition import ocr
 
     options = {"threads": threads}
@@ -27,4 +27,4 @@ def create(args, threads: int = 1):
         options["distant_model_path"] = args.ocr_distant_model
     if args.distant_below is not None:
         options["distant_below"] = args.distant_below
-    return ocr.create("tflite", **options)
+    return ocr.create(backend, **options)

@@ -26,12 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    if args.backend != "tflite":
-        from gateway.recognition import ocr
-
-        backend = ocr.create(args.backend, threads=args.threads)
-    else:
-        backend = ocr_options.create(args, args.threads)
+    backend = ocr_options.create(args, args.threads, args.backend)
     files = common.ImageFiles(args.images)
     for path, image in files:
         result = backend.read(image)
