@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from gateway.recognition import ocr_decode
-from gateway.recognition.litert import ImageModel
+from gateway.recognition.litert import ImageModel, ModelLoadError
 from gateway.recognition.ocr import Candidate, OcrBackend, OcrError, OcrResult
 from gateway.recognition.ocr_input import ALPHABET, INPUT_H, INPUT_W, NUM_CLASSES, preprocess
 
@@ -48,10 +48,22 @@ class TfliteOcr(OcrBackend):
         self.model_path = Path(model_path or DEFAULT_MODEL)
         self.k = max(MIN_CANDIDATES, candidates)
         self.net = _ocr_model(self.model_path, threads)
-        if distant_model_path is None and model_path is None:
+        named = distant_model_path is not None
+        if not named and model_path is None:
             distant_model_path = DEFAULT_DISTANT_MODEL
         self.distant_below = int(distant_below) if distant_model_path is not None else 0
-        self.distant = _ocr_model(Path(distant_model_path), threads) if self.distant_below > 0 else None
+        self.distant = None
+        if self.distant_below > 0:
+            try:
+                self.distant = _ocr_model(Path(distant_model_path), threads)
+            except (ModelLoadError, OcrError) as exc:
+                if named:
+                    raise
+                # the shipped second file only helps small plates: without it the car still reads
+                # every plate, so a broken install must not stop recognition
+                logger.error("%s; reading every plate with %s alone (distant plates are read less "
+                             "well) until it is reinstalled", exc, self.model_path.name)
+                self.distant_below = 0
 
     def probabilities(self, crop_bgr: np.ndarray) -> np.ndarray:
         """Per-step class probabilities (time, classes) for one crop."""

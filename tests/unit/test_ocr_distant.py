@@ -79,3 +79,19 @@ def test_the_commands_options_make_the_same_backend():
     paired = ocr_options.create(p.parse_args(["--model", str(DEFAULT_MODEL), "--ocr-distant-model",
                                               str(DEFAULT_DISTANT_MODEL), "--distant-below", "80"]))
     assert paired.distant is not None and paired.distant_below == 80
+
+
+def test_a_broken_shipped_second_file_leaves_the_first_reading(tmp_path, monkeypatch, caplog):
+    """The second file only helps small plates: a broken install must not stop the car reading."""
+    from gateway.recognition import ocr_tflite
+
+    broken = tmp_path / "ocr_distant.tflite"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(ocr_tflite, "DEFAULT_DISTANT_MODEL", broken)
+    with caplog.at_level("ERROR", logger="gateway.recognition.ocr_tflite"):
+        backend = TfliteOcr()
+    assert backend.distant is None and backend.distant_below == 0
+    assert "ocr_distant.tflite" in caplog.text and "reinstalled" in caplog.text
+    narrow = _crop(DISTANT_BELOW_PX - 30)
+    np.testing.assert_array_equal(backend.probabilities(narrow),
+                                  TfliteOcr(DEFAULT_MODEL, distant_below=0).probabilities(narrow))
