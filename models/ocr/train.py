@@ -152,7 +152,7 @@ def _pasted_cached(rows, args, work: Path):
         return pasted_crops(rows, args.datasets, 1, args.seed, widths, workers=1)
     return _cached(work / "cache" / f"pasted-s{args.seed}-{len(rows)}x{args.pasted_copies}-w{widths[0]}-{widths[1]}.npz",
                    lambda: pasted_crops(rows, args.datasets, args.pasted_copies, args.seed, widths),
-                   f"cut {len(rows) * args.pasted_copies} pasted US plates")
+                   f"pasted {len(rows)} crops {args.pasted_copies} times each and cut those the detector found")
 
 
 def build_training_set(args):
