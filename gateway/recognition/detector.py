@@ -61,6 +61,11 @@ class DetectorBackend(ABC):
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Every plate in the frame, best first."""
 
+    def describe(self) -> dict:
+        """What the backend runs, for the devices page: its name, its files, and `problems`, what a
+        technician should put right (a pass that cannot run, so plates are missed)."""
+        return {"backend": self.name, "problems": []}
+
     def seen_width(self, det: Detection) -> float:
         """How wide the backend saw `det`'s plate, in the pixels of its finest view of the last
         frame (below some width its boxes are rough). By default, the box's width."""

@@ -116,11 +116,14 @@ class TfliteDetector(DetectorBackend):
         self.max_plates = max_plates
         base = _Pass(self.model, threads)
         self.passes = [base]
+        self.problems: list[str] = []
         if fine_pass and base.dynamic:
             self.passes.append(_Pass(self.model, threads, FINE_SCALE, FINE_MAX_PIXELS))
         elif fine_pass:
-            logger.warning("%s has a fixed input size: only the base pass runs (small plates are missed); "
-                           "re-export it with python -m models.detector.train --export-only", self.model)
+            self.problems.append(f"{self.model.name} has a fixed input size: only the base pass runs (small "
+                                 "plates are missed); re-export it with python -m models.detector.train "
+                                 "--export-only")
+            logger.warning("%s", self.problems[-1])
         self.closer = CloserLook(self.model, threads, threshold, base.stride) if base.dynamic else None
         # fine_windows=False runs the fine pass on the whole frame always (for comparison)
         self.windows = (FineWindows(self.model, threads, threshold, base.stride)
@@ -142,6 +145,10 @@ class TfliteDetector(DetectorBackend):
     def raw(self, frame_bgr: np.ndarray, pass_index: int = 0) -> tuple[np.ndarray, float]:
         """One pass's output grid for a frame, and the frame's scale in that pass."""
         return self.passes[pass_index].run(frame_bgr)
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "model": self.model.name, "fine_pass": len(self.passes) > 1,
+                "problems": list(self.problems)}
 
     def seen_width(self, det: Detection) -> float:
         return det.box[2] * self.passes[-1].scale

@@ -65,6 +65,11 @@ class OcrBackend(ABC):
     def read(self, crop_bgr: np.ndarray) -> OcrResult:
         """The text of the plate in the crop, with per-character confidences and candidates."""
 
+    def describe(self) -> dict:
+        """What the backend runs, for the devices page: its name, its files, and `problems`, what a
+        technician should put right (a model file that did not load, so plates are read less well)."""
+        return {"backend": self.name, "problems": []}
+
 
 def create(name: str = "tflite", **options) -> OcrBackend:
     return REGISTRY.create(name, **options)

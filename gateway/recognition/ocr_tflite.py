@@ -53,6 +53,8 @@ class TfliteOcr(OcrBackend):
             distant_model_path = DEFAULT_DISTANT_MODEL
         self.distant_below = int(distant_below) if distant_model_path is not None else 0
         self.distant = None
+        self.distant_model_path = distant_model_path
+        self.problems: list[str] = []
         if self.distant_below > 0:
             try:
                 self.distant = _ocr_model(Path(distant_model_path), threads)
@@ -61,9 +63,15 @@ class TfliteOcr(OcrBackend):
                     raise
                 # the shipped second file only helps small plates: without it the car still reads
                 # every plate, so a broken install must not stop recognition
-                logger.error("%s; reading every plate with %s alone (distant plates are read less "
-                             "well) until it is reinstalled", exc, self.model_path.name)
+                self.problems.append(f"{exc}; reading every plate with {self.model_path.name} alone "
+                                     "(distant plates are read less well) until it is reinstalled")
+                logger.error("%s", self.problems[-1])
                 self.distant_below = 0
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "model": self.model_path.name,
+                "distant_model": Path(self.distant_model_path).name if self.distant is not None else None,
+                "distant_below_px": self.distant_below, "problems": list(self.problems)}
 
     def probabilities(self, crop_bgr: np.ndarray) -> np.ndarray:
         """Per-step class probabilities (time, classes) for one crop."""

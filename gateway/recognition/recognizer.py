@@ -141,6 +141,14 @@ class Recognizer:
                               distant_below=recognition_config.distant_ocr_below_px),
                    min_read=recognition_config.min_read, closer_look=recognition_config.closer_look)
 
+    def describe(self) -> dict:
+        """The detector's and the OCR's `describe()`, and every problem either reports."""
+        parts = {}
+        for role, backend in (("detector", self.detector), ("ocr", self.ocr)):
+            describe = getattr(backend, "describe", None)
+            parts[role] = describe() if callable(describe) else {"backend": type(backend).__name__}
+        return {**parts, "problems": [p for part in parts.values() for p in part.get("problems", [])]}
+
     def _read(self, frame_bgr: np.ndarray, det: Detection) -> PlateRead | None:
         read, positions = self._read_once(frame_bgr, det)
         narrower = text_span.narrowed(det, positions) if read is not None else None

@@ -51,6 +51,8 @@ class RecognitionStage:
         self._bursts: dict[tuple[str, int], dict] = {}
         self._unsaved: list[PassUpdate] = []
         self._retry_at = 0.0
+        self.state = "starting"
+        self.open_error = ""
 
     # --- setup -----------------------------------------------------------------
 
@@ -58,7 +60,12 @@ class RecognitionStage:
         if self.recognizer is None:
             from gateway.recognition.recognizer import Recognizer
 
-            self.recognizer = Recognizer.from_config(self.config.recognition)
+            try:
+                self.recognizer = Recognizer.from_config(self.config.recognition)
+            except Exception as exc:
+                # the supervisor restarts the stage; the devices page says why it cannot start
+                self.state, self.open_error = "failed", str(exc)
+                raise
         if self.writer is None:
             from gateway.recognition.storing import ReadWriter
             from gateway.store.images import ImageStore
@@ -75,6 +82,7 @@ class RecognitionStage:
 
     def run(self, stop: threading.Event) -> None:
         self._open(stop)
+        self.state, self.open_error = "running", ""
         logger.info("recognition running")
         while not stop.is_set():
             try:
@@ -86,6 +94,24 @@ class RecognitionStage:
             self._store(updates)
         # Bursts still open at shutdown are fused and stored, not lost.
         self._store(self.fuser.poll(float("inf")))
+        self.state = "stopped"
+
+    def status(self) -> dict:
+        """For the devices page: running or not (and why not), the models and their problems, the
+        counters, and how long a pass waits from its burst's last frame to its stored read."""
+        described = self.recognizer.describe() if self.recognizer is not None else {}
+        problems = ([f"cannot start: {self.open_error}"] if self.open_error else []) + described.get("problems", [])
+        return {
+            "state": self.state,
+            "problems": problems,
+            "detector": described.get("detector", {}).get("model", ""),
+            "ocr": " + ".join(f for f in (described.get("ocr", {}).get("model"),
+                                          described.get("ocr", {}).get("distant_model")) if f),
+            "frames_waiting": self.in_queue.qsize(),
+            "read_latency_p95_ms": (round(float(np.percentile(self.latencies_ms, 95)), 1)
+                                    if self.latencies_ms else None),
+            "counters": dict(self.stats),
+        }
 
     def handle(self, frame) -> list[PassUpdate]:
         self.stats["frames"] += 1

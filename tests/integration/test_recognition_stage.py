@@ -72,6 +72,10 @@ def test_each_vehicle_burst_becomes_one_read(datadir, db):
         assert 60 <= w <= 200 and 0 <= x < 640 and 0 <= y < 480
         assert read.latitude is None  # no GPS configured
     assert len(stage.latencies_ms) == 2
+    status = stage.status()
+    assert status["state"] == "stopped" and status["problems"] == []
+    assert status["detector"] == "detector.tflite" and status["ocr"] == "ocr.tflite + ocr_distant.tflite"
+    assert status["counters"]["reads"] == 2 and status["read_latency_p95_ms"] > 0
 
 
 def test_behind_it_skips_within_bursts_counts_and_still_reads_every_vehicle(datadir, db):
@@ -107,3 +111,15 @@ def test_two_bursts_of_one_vehicle_within_the_gap_are_one_read(datadir, db, gap)
     reads = list(Read.select())
     assert len(reads) == 1 and reads[0].frames == 6
     assert stage.stats["reads"] == 1
+
+
+def test_a_stage_that_cannot_start_says_why(datadir, db, tmp_path):
+    """A missing model stops recognition (the supervisor retries); the devices page must say why."""
+    config = Config()
+    config.recognition.detector = "no-such-backend"
+    stage = RecognitionStage(config, datadir, queue.Queue())
+    with pytest.raises(Exception, match="no-such-backend"):
+        stage.run(threading.Event())
+    status = stage.status()
+    assert status["state"] == "failed" and "no-such-backend" in status["problems"][0]
+    assert status["problems"][0].startswith("cannot start")

@@ -92,6 +92,10 @@ def test_a_broken_shipped_second_file_leaves_the_first_reading(tmp_path, monkeyp
         backend = TfliteOcr()
     assert backend.distant is None and backend.distant_below == 0
     assert "ocr_distant.tflite" in caplog.text and "reinstalled" in caplog.text
+    described = backend.describe()
+    assert described["distant_model"] is None and "ocr_distant.tflite" in described["problems"][0]
+    assert TfliteOcr().describe() == {"backend": "tflite", "model": "ocr.tflite", "distant_model": None,
+                                      "distant_below_px": 0, "problems": described["problems"]}
     narrow = _crop(DISTANT_BELOW_PX - 30)
     np.testing.assert_array_equal(backend.probabilities(narrow),
                                   TfliteOcr(DEFAULT_MODEL, distant_below=0).probabilities(narrow))

@@ -176,6 +176,7 @@ def test_devices_page_without_link_or_upload(client):
     sign_in(client, make_user("tech", role="technician"))
     page = client.get("/devices").get_data(as_text=True)
     assert "link is not running" in page and "Upload not running" in page and "MB of" in page
+    assert "Recognition is not running" in page
     assert client.get("/devices/sim-1/frame.jpg").status_code == 404
 
 
@@ -216,3 +217,29 @@ def test_devices_page_with_the_real_link_manager_and_registered_board(db, datadi
     page = client.get("/devices").get_data(as_text=True)
     assert "cam-7" in page and "front left" in page and "not connected" in page
     assert "link is not running" not in page
+
+
+def test_devices_page_shows_recognition_and_what_is_wrong_with_it(db, datadir, tmp_path, monkeypatch):
+    """A broken second OCR file leaves the car reading, less well: the technician must see it."""
+    import queue
+
+    from gateway.config import Config
+    from gateway.recognition import ocr_tflite
+    from gateway.recognition.detector_tflite import TfliteDetector
+    from gateway.recognition.recognizer import Recognizer
+    from gateway.recognition.stage import RecognitionStage
+
+    broken = tmp_path / "ocr_distant.tflite"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(ocr_tflite, "DEFAULT_DISTANT_MODEL", broken)
+    stage = RecognitionStage(Config(), datadir, queue.Queue(),
+                             recognizer=Recognizer(TfliteDetector(), ocr_tflite.TfliteOcr()))
+    stage.stats.update(frames=12, processed=11, skipped=1)
+    client = make_app(datadir, services={"recognition": stage}).test_client()
+    sign_in(client, make_user("tech", role="technician"))
+    page = client.get("/devices").get_data(as_text=True)
+    section = page[page.index('id="recognition"'):page.index('id="upload"')]
+    assert "starting" in section and "health-bad" in section
+    assert "ocr_distant.tflite" in section and "until it is reinstalled" in section
+    assert "detector.tflite" in section and "ocr.tflite" in section
+    assert re.search(r"<dt>skipped</dt><dd>1</dd>", section)

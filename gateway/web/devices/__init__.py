@@ -1,5 +1,6 @@
 """Devices: each board's link health, latest frame (to aim the camera) and
-counters; the upload backlog and the disk space."""
+counters; recognition (running or why not, its model files and what is wrong
+with them, its counters); the upload backlog and the disk space."""
 
 from __future__ import annotations
 
@@ -79,6 +80,18 @@ def upload_status() -> dict | None:
         return None
 
 
+def recognition_status() -> dict | None:
+    stage = ctx().service("recognition")
+    status = getattr(stage, "status", None)
+    if not callable(status):
+        return None
+    try:
+        return _as_dict(status())
+    except Exception:  # noqa: BLE001
+        logger.exception("recognition status() failed")
+        return None
+
+
 def _health(stats: dict) -> tuple[bool, str]:
     if isinstance(stats.get("health"), str):
         return stats["health"] in ("good", "ok"), stats["health"]
@@ -109,6 +122,7 @@ def index():
     disk = {"free_mb": usage.free // 2**20, "total_mb": usage.total // 2**20,
             "min_free_mb": ctx().config.store.min_free_mb}
     return render_template("devices/index.html", boards=boards, upload=upload_status(), disk=disk,
+                           recognition=recognition_status(),
                            link_running=ctx().service("link") is not None)
 
 
