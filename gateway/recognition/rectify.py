@@ -24,20 +24,32 @@ def quad_ok(corners: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     return 0.3 * box[2] * box[3] <= area <= 1.6 * box[2] * box[3]
 
 
-def crop_box(frame: np.ndarray, box: tuple[int, int, int, int], margin: float = MARGIN) -> np.ndarray:
+def crop_box(frame: np.ndarray, box: tuple[int, int, int, int], margin: float = MARGIN,
+             pad: bool = False) -> np.ndarray:
+    """The box with `margin` around it, clipped to the frame; with `pad`, what lies beyond the
+    frame's edge is filled with the edge's pixels, so that the box always sits at the same place
+    in the crop (the recognizer maps the OCR's character positions back to the frame)."""
     x, y, w, h = box
     mx, my = int(round(w * margin)) + 1, int(round(h * margin)) + 1
     fh, fw = frame.shape[:2]
     x0, y0 = max(0, x - mx), max(0, y - my)
     x1, y1 = min(fw, x + w + mx), min(fh, y + h + my)
-    return frame[y0:y1, x0:x1].copy()
+    crop = frame[y0:y1, x0:x1].copy()
+    if pad and crop.size:
+        top, bottom = y0 - (y - my), (y + h + my) - y1
+        left, right = x0 - (x - mx), (x + w + mx) - x1
+        if top or bottom or left or right:
+            crop = cv2.copyMakeBorder(crop, max(0, top), max(0, bottom), max(0, left), max(0, right),
+                                      cv2.BORDER_REPLICATE)
+    return crop
 
 
 def rectify(frame: np.ndarray, box: tuple[int, int, int, int], corners: np.ndarray | None = None,
             margin: float = MARGIN) -> np.ndarray:
-    """The plate as an upright image (BGR), at about its size in the frame."""
+    """The plate as an upright image (BGR), at about its size in the frame, with `margin` all
+    round it even at the frame's edge (filled with the edge's pixels, as the warp does)."""
     if not quad_ok(corners, box):
-        return crop_box(frame, box, margin)
+        return crop_box(frame, box, margin, pad=True)
     tl, tr, br, bl = corners.astype(np.float32)
     w = max(8.0, (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2)
     h = max(4.0, (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2)

@@ -54,6 +54,24 @@ def test_a_tilted_plates_corners_stay_on_its_top_and_bottom_edges():
     assert narrower.box[2] < 300
 
 
+def test_at_the_frames_edge_the_cut_keeps_its_margin_so_the_narrowed_box_lands_on_the_characters():
+    """A box touching the frame's left edge: the cut is padded, not clipped, so a character's share
+    of the cut maps back to the same frame column as anywhere else in the frame."""
+    from gateway.recognition.rectify import MARGIN, rectify
+
+    frame = np.full((200, 640, 3), 200, np.uint8)
+    cv2.rectangle(frame, (60, 80), (120, 110), (0, 0, 0), -1)  # the characters, 60 px wide
+    for x in (0, 300):
+        shifted = np.roll(frame, x, axis=1)
+        det = Detection((x, 60, 240, 70), 0.9)
+        cut = rectify(shifted, det.box)
+        assert cut.shape[1] == 240 + 2 * (round(240 * MARGIN) + 1)
+        dark = np.flatnonzero(cut[30].mean(axis=1) < 100)
+        positions = _positions(6, (dark[0] + 5) / cut.shape[1], (dark[-1] - 5) / cut.shape[1])
+        bx, _, bw, _ = text_span.narrowed(det, positions).box
+        assert abs(bx + bw / 2 - (x + 90)) <= 3, x  # centred on the characters, at the edge too
+
+
 class WideBox:
     """Finds each plate with a box 1.7 times its width and 1.3 times its height (centred), as at
     45-90 px in a dark recess (the median of such boxes on US plates pasted at 50 px)."""
