@@ -68,27 +68,16 @@ def latest_frame(board_id: str):
     return max(frames, key=lambda f: getattr(f, "received_at", 0) or 0)
 
 
-def upload_status() -> dict | None:
-    uploader = ctx().service("upload")
-    status = getattr(uploader, "status", None)
+def stage_status(name: str) -> dict | None:
+    """A running stage's status() (upload, recognition) as a dict; None where the stage is not
+    running or cannot say."""
+    status = getattr(ctx().service(name), "status", None)
     if not callable(status):
         return None
     try:
         return _as_dict(status())
-    except Exception:  # noqa: BLE001
-        logger.exception("upload status() failed")
-        return None
-
-
-def recognition_status() -> dict | None:
-    stage = ctx().service("recognition")
-    status = getattr(stage, "status", None)
-    if not callable(status):
-        return None
-    try:
-        return _as_dict(status())
-    except Exception:  # noqa: BLE001
-        logger.exception("recognition status() failed")
+    except Exception:  # noqa: BLE001 - a broken stage must not take the page down
+        logger.exception("%s status() failed", name)
         return None
 
 
@@ -121,8 +110,8 @@ def index():
     usage = shutil.disk_usage(ctx().datadir.root)
     disk = {"free_mb": usage.free // 2**20, "total_mb": usage.total // 2**20,
             "min_free_mb": ctx().config.store.min_free_mb}
-    return render_template("devices/index.html", boards=boards, upload=upload_status(), disk=disk,
-                           recognition=recognition_status(),
+    return render_template("devices/index.html", boards=boards, upload=stage_status("upload"), disk=disk,
+                           recognition=stage_status("recognition"),
                            link_running=ctx().service("link") is not None)
 
 
