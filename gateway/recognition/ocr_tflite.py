@@ -7,8 +7,8 @@ per-character confidences (at the steps where its characters are read).
 TensorFlow is never imported.
 
 A crop narrower than `distant_below` pixels (a distant plate, or a rough box
-around one) is also read by a second file, `ocr_distant.tflite`: the same
-networks trained further on the detector's cuts of small plates, which read
+around one) is also read by a second file, `ocr_distant.tflite`: the tenth
+session's networks trained further on the detector's cuts of small plates, which read
 such cuts better and large, tight crops worse. The two files' per-step
 probabilities are averaged there (one more model run, about 0.5 ms); wider
 crops are read by the first file alone. See the OCR model card, tenth session.

@@ -85,7 +85,8 @@ def parse_args(argv=None):
                         "(a longer fine-tuning run; a fresh checkout has only the .tflite)")
     p.add_argument("--init-scope", metavar="NAME",
                    help="with a joined .tflite (models.ocr.ensemble) as --init-weights: the member to start from, "
-                        "e.g. plate_ocr_0 (width 1) or plate_ocr_1 (width 2; add --width 2)")
+                        "e.g. plate_ocr_0 or plate_ocr_1 (both width 2 in ocr.tflite: add --width 2; "
+                        "in ocr_distant.tflite plate_ocr_0 is width 1)")
     p.add_argument("--export-only", action="store_true", help="only export --init-weights to --out")
     args = p.parse_args(argv)
     if args.export_only and not args.init_weights:

@@ -111,6 +111,26 @@ def test_networks_join_into_one_file(short_model, plates, tmp_path):
         assert np.abs(a - b).max() < 0.05  # the same network twice, requantised: the same probabilities
 
 
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="models/ocr/ocr.tflite not built")
+def test_networks_taken_out_of_a_joined_file(plates, tmp_path):
+    """FILE:WIDTH:NETWORK takes one network out of a joined file, as a fresh checkout joins a new
+    network to the shipped ones: the shipped file's two networks rejoined in the other order read
+    as the shipped file does."""
+    out = tmp_path / "rejoined.tflite"
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.ocr.ensemble", "--member", f"{DEFAULT_MODEL}:2:plate_ocr_1",
+         "--member", f"{DEFAULT_MODEL}:2:plate_ocr_0", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shipped = ocr.create("tflite", model_path=DEFAULT_MODEL)
+    rejoined = ocr.create("tflite", model_path=out)
+    for path, _ in plates[1][:4]:
+        image = cv2.imread(str(path))
+        assert np.abs(shipped.probabilities(image) - rejoined.probabilities(image)).max() < 0.05
+
+
 def test_gateway_does_not_load_tensorflow(short_model, plates):
     code = (
         "import sys, cv2; from gateway.recognition import ocr; "

@@ -38,8 +38,8 @@ def crops():
     return np.stack([preprocess(ocr_sample(rng)[0]) for _ in range(96)])
 
 
-# The shipped OCR joins two networks (models.ocr.ensemble): width 1 and width 2.
-MEMBERS = (("plate_ocr_0", 1.0), ("plate_ocr_1", 2.0))
+# The shipped OCR joins two networks of width 2 (models.ocr.ensemble; the model card, eleventh session).
+MEMBERS = (("plate_ocr_0", 2.0), ("plate_ocr_1", 2.0))
 
 
 def _member(scope, width, calibration=None):
@@ -64,7 +64,7 @@ def test_ocr_members_reproduce_the_shipped_reader(crops):
 
 def test_unfolded_batch_norm_behaves_the_same_when_training(crops):
     """Batch statistics must reproduce the folded layer, or the first training steps wreck the model."""
-    net = _member("plate_ocr_0", 1.0, calibration=crops)
+    net = _member(*MEMBERS[0], calibration=crops)
     bns = [lyr for lyr in net.layers if isinstance(lyr, keras.layers.BatchNormalization)]
     assert bns
     probe = keras.Model(net.inputs, [bn.input for bn in bns])
