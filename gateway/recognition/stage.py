@@ -100,6 +100,8 @@ class RecognitionStage:
         """For the devices page: running or not (and why not), the models and their problems, the
         counters, and how long a pass waits from its burst's last frame to its stored read."""
         described = self.recognizer.describe() if self.recognizer is not None else {}
+        # copies first: the stage's thread goes on counting while the web's thread reads
+        latencies, counters = list(self.latencies_ms), dict(self.stats)
         problems = ([f"cannot start: {self.open_error}"] if self.open_error else []) + described.get("problems", [])
         return {
             "state": self.state,
@@ -108,9 +110,8 @@ class RecognitionStage:
             "ocr": " + ".join(f for f in (described.get("ocr", {}).get("model"),
                                           described.get("ocr", {}).get("distant_model")) if f),
             "frames_waiting": self.in_queue.qsize(),
-            "read_latency_p95_ms": (round(float(np.percentile(self.latencies_ms, 95)), 1)
-                                    if self.latencies_ms else None),
-            "counters": dict(self.stats),
+            "read_latency_p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+            "counters": counters,
         }
 
     def handle(self, frame) -> list[PassUpdate]:
