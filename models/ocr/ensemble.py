@@ -9,10 +9,11 @@ multiplier it was trained with; from a `.tflite` that already joins several
 networks, NETWORK names the one to take (`plate_ocr_0`, `plate_ocr_1`, ...),
 so a fresh checkout can join a new network to the shipped ones:
 
-    .venv/bin/python -m models.ocr.ensemble --out build/ens/ocr.tflite \
-        --member models/ocr/ocr.tflite:1:plate_ocr_0 --member models/ocr/ocr.tflite:2:plate_ocr_1 \
-        --member build/ocrw12/ocr.weights.h5:2
- All members see the same 32 x 128 input and emit the same
+    .venv/bin/python -m models.ocr.ensemble --out build/ens/ocr.tflite \\
+        --member models/ocr/ocr.tflite:2:plate_ocr_0 --member models/ocr/ocr.tflite:2:plate_ocr_1 \\
+        --member build/ocrw13/ocr.weights.h5:2
+
+All members see the same 32 x 128 input and emit the same
 32 CTC steps, so their softmax outputs can be averaged step by step; networks
 of different sizes, trained on different draws of the synthetic plates, make
 different mistakes, and the average is right more often than either (see
