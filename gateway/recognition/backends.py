@@ -1,4 +1,5 @@
-"""Backends by name: the registry the detector and the OCR each keep one of.
+"""Backends by name: the registry the detector and the OCR each keep one of, and
+the base class their backends share.
 
 Each runtime lives in its own module (`detector_tflite`, `ocr_tflite`, ...)
 and its backend class names itself; defining the class registers it.
@@ -43,3 +44,22 @@ class Registry:
             raise self.error(f"unknown {self.kind} backend {name!r} (available: {known}); "
                              f"set {self.setting} in config.json")
         return cls(**options)
+
+
+class Backend:
+    """A detector's or an OCR's backend: defining a subclass that names itself registers it in
+    its kind's `registry`; `describe()` says what it runs for the devices page."""
+
+    name: str = ""
+    registry: Registry
+    # what a technician should put right (a model file that did not load, a pass that cannot
+    # run); a backend appends to its own list
+    problems: tuple[str, ...] | list[str] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.registry.add(cls)
+
+    def describe(self) -> dict:
+        """Its name and problems; a backend adds its files."""
+        return {"backend": self.name, "problems": list(self.problems)}

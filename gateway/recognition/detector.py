@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gateway.errors import AlprError
-from gateway.recognition.backends import Registry
+from gateway.recognition.backends import Backend, Registry
 
 
 class DetectorError(AlprError):
@@ -46,25 +46,15 @@ class Detection:
         return out
 
 
-class DetectorBackend(ABC):
+class DetectorBackend(Backend, ABC):
     """Constructed by `create(name, threads=..., fine_pass=...)` with at least those keywords;
     a backend that sees each frame only once ignores `fine_pass`."""
 
-    name: str = ""
     registry = REGISTRY
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        REGISTRY.add(cls)
 
     @abstractmethod
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Every plate in the frame, best first."""
-
-    def describe(self) -> dict:
-        """What the backend runs, for the devices page: its name, its files, and `problems`, what a
-        technician should put right (a pass that cannot run, so plates are missed)."""
-        return {"backend": self.name, "problems": []}
 
     def seen_width(self, det: Detection) -> float:
         """How wide the backend saw `det`'s plate, in the pixels of its finest view of the last

@@ -147,8 +147,7 @@ class TfliteDetector(DetectorBackend):
         return self.passes[pass_index].run(frame_bgr)
 
     def describe(self) -> dict:
-        return {"backend": self.name, "model": self.model.name, "fine_pass": len(self.passes) > 1,
-                "problems": list(self.problems)}
+        return {**super().describe(), "model": self.model.name, "fine_pass": len(self.passes) > 1}
 
     def seen_width(self, det: Detection) -> float:
         return det.box[2] * self.passes[-1].scale

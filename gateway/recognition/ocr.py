@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gateway.errors import AlprError
-from gateway.recognition.backends import Registry
+from gateway.recognition.backends import Backend, Registry
 
 
 class OcrError(AlprError):
@@ -53,22 +53,12 @@ class OcrResult:
         }
 
 
-class OcrBackend(ABC):
-    name: str = ""
+class OcrBackend(Backend, ABC):
     registry = REGISTRY
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        REGISTRY.add(cls)
 
     @abstractmethod
     def read(self, crop_bgr: np.ndarray) -> OcrResult:
         """The text of the plate in the crop, with per-character confidences and candidates."""
-
-    def describe(self) -> dict:
-        """What the backend runs, for the devices page: its name, its files, and `problems`, what a
-        technician should put right (a model file that did not load, so plates are read less well)."""
-        return {"backend": self.name, "problems": []}
 
 
 def create(name: str = "tflite", **options) -> OcrBackend:

@@ -69,9 +69,9 @@ class TfliteOcr(OcrBackend):
                 self.distant_below = 0
 
     def describe(self) -> dict:
-        return {"backend": self.name, "model": self.model_path.name,
+        return {**super().describe(), "model": self.model_path.name,
                 "distant_model": Path(self.distant_model_path).name if self.distant is not None else None,
-                "distant_below_px": self.distant_below, "problems": list(self.problems)}
+                "distant_below_px": self.distant_below}
 
     def probabilities(self, crop_bgr: np.ndarray) -> np.ndarray:
         """Per-step class probabilities (time, classes) for one crop."""
