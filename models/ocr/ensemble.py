@@ -34,25 +34,14 @@ logger = logging.getLogger("models.ocr.ensemble")
 
 def parse_member(text: str) -> tuple[str, float, str | None]:
     """`FILE[:WIDTH[:NETWORK]]` -> (file, width, network or None); the width defaults to 1."""
-    path, network = text, None
-    head, _, last = text.rpartition(":")
-    if head and not _is_number(last):
-        path, network = head, last
-    head, _, width = path.rpartition(":")
-    if not head:
-        head, width = path, "1"
-    if not _is_number(width):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected FILE:WIDTH[:NETWORK], e.g. build/ocr5/ocr.weights.h5:1 "
-                                         "or models/ocr/ocr.tflite:2:plate_ocr_1")
-    return head, float(width), network
-
-
-def _is_number(text: str) -> bool:
+    parts = text.split(":")
     try:
-        float(text)
+        if not parts[0] or len(parts) > 3:
+            raise ValueError
+        return parts[0], float(parts[1]) if len(parts) > 1 else 1.0, parts[2] if len(parts) == 3 else None
     except ValueError:
-        return False
-    return True
+        raise argparse.ArgumentTypeError(f"{text!r}: expected FILE:WIDTH[:NETWORK], e.g. build/ocr5/ocr.weights.h5:1 "
+                                         "or models/ocr/ocr.tflite:2:plate_ocr_1") from None
 
 
 def build_ensemble(members: list[tuple[str, float, str | None]]):
