@@ -3,7 +3,7 @@
 Where a first reading leaves doubt the plate is read again: from a box
 narrowed to its characters (`text_span`), from the detector's closer look,
 or from a smaller plate the detector saw inside the box (`Detection.inner`);
-the better-ranked reading is kept.
+the better-ranked reading is kept, unless only the other would pass the filter.
 
 `Recognizer.read_frame()` is what the stage, `alpr recognize`, the
 evaluations and the benchmarks all run, so that each measures the same thing.
@@ -175,6 +175,26 @@ class Recognizer:
         distant = det.score >= SMALL_LOOK_SCORE and self.detector.seen_width(det) < SMALL_PLATE_PX
         return sure >= CLOSER_LOOK_FROM or distant or det.score >= SURE_PLATE_SCORE
 
+    def _kept(self, read: PlateRead | None, det: Detection) -> bool:
+        """Whether `read` is plausible enough to report `det` as a plate."""
+        floor = self.min_read * (SURE_PLATE_READ_SHARE if det.score >= SURE_PLATE_SCORE else 1.0)
+        return read is not None and bool(read.text) and read.confidence >= floor and not (
+            len(read.text) <= SHORT_READ_CHARS and read.confidence < MIN_SHORT_READ)
+
+    def _better_kept(self, read: PlateRead | None, other: PlateRead | None,
+                     det: Detection) -> PlateRead | None:
+        """Of two readings of `det`, one the filter keeps over one it drops, else the better-ranked.
+
+        A second look can rank a reading with a character lost higher (`74J` at 0.108 over
+        `874J` at 0.103); taking it would then drop the plate as a too-short reading. On every
+        fourth training scene this found dash-camera plates 93.5 -> 95.0 % (precision 96.3 ->
+        96.4 %), the synthetic scenes of seed 999 85.6 -> 86.7 %, the choice sets the same.
+        """
+        kept = self._kept(read, det)
+        if kept != self._kept(other, det):
+            return read if kept else other
+        return _better(read, other)
+
     def read_frame(self, frame_bgr: np.ndarray) -> list[PlateRead]:
         reads = []
         for det in self.detector.detect(frame_bgr):
@@ -185,12 +205,10 @@ class Recognizer:
             if self._worth_a_closer_look(det, sure):
                 closer = self.detector.look_closer(frame_bgr, det)
                 if closer is not None:
-                    read = _better(read, self._read(frame_bgr, closer))
+                    read = self._better_kept(read, self._read(frame_bgr, closer), det)
             if det.inner is not None:
-                read = _better(read, self._read(frame_bgr, det.inner))
-            floor = self.min_read * (SURE_PLATE_READ_SHARE if det.score >= SURE_PLATE_SCORE else 1.0)
-            if read is None or not read.text or read.confidence < floor or (
-                    len(read.text) <= SHORT_READ_CHARS and read.confidence < MIN_SHORT_READ):
+                read = self._better_kept(read, self._read(frame_bgr, det.inner), det)
+            if not self._kept(read, det):
                 logger.debug("detection at %s dropped: no plausible reading", det.box)
                 continue
             reads.append(read)

@@ -79,3 +79,13 @@ class LargeBoxWithInner(DetectorBackend):
 def test_the_plate_inside_a_detection_is_read_and_the_better_reading_kept(wide, tight, expected):
     rec = Recognizer(LargeBoxWithInner(), ReadsBySize(wide, tight), closer_look=False)
     assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == [expected]
+
+
+def test_a_second_reading_the_filter_would_drop_does_not_replace_one_it_keeps():
+    # the inner cut ranks higher but has lost characters: taken, the plate would be dropped as
+    # too short a reading; the whole plate's reading is kept instead
+    rec = Recognizer(LargeBoxWithInner(), ReadsBySize(("7ABC123", 0.1), ("ABC", 0.3)), closer_look=False)
+    assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == [("7ABC123", (100, 100, 180, 60))]
+    # and when neither is kept, nothing is
+    rec = Recognizer(LargeBoxWithInner(), ReadsBySize(("7ABC123", 0.001), ("ABC", 0.3)), closer_look=False)
+    assert rec.read_frame(FRAME) == []
