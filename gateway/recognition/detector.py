@@ -66,6 +66,11 @@ class DetectorBackend(Backend, ABC):
         where the backend cannot look again or finds no plate there."""
         return None
 
+    def look_inside(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
+        """A plate well inside `det`'s box, seen as if it were half the box's width (the box
+        took in the plate's surroundings), or None where the backend cannot look or finds none."""
+        return None
+
 
 def create(name: str = "tflite", **options) -> DetectorBackend:
     return REGISTRY.create(name, **options)

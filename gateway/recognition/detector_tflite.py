@@ -155,6 +155,9 @@ class TfliteDetector(DetectorBackend):
     def look_closer(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
         return self.closer.around(frame_bgr, det) if self.closer else None
 
+    def look_inside(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
+        return self.closer.inside(frame_bgr, det) if self.closer else None
+
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         if frame_bgr is None or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
             raise ValueError("the detector needs a BGR colour image")

@@ -89,3 +89,31 @@ def test_a_second_reading_the_filter_would_drop_does_not_replace_one_it_keeps():
     # and when neither is kept, nothing is
     rec = Recognizer(LargeBoxWithInner(), ReadsBySize(("7ABC123", 0.001), ("ABC", 0.3)), closer_look=False)
     assert rec.read_frame(FRAME) == []
+
+
+class CountsLooksInside(DetectorBackend):
+    def __init__(self, box, score):
+        self.box, self.score, self.looks = box, score, 0
+
+    def detect(self, frame_bgr):
+        return [Detection(self.box, self.score)]
+
+    def look_inside(self, frame_bgr, det):
+        self.looks += 1
+        x, y, w, h = det.box
+        return Detection((x + w // 4, y + h // 4, w // 2, h // 2), det.score)
+
+
+@pytest.mark.parametrize("box, score, first, looks", [
+    ((100, 100, 180, 60), 0.7, ("", 0.0), 1),  # a large, likely box no reading passes: looked inside
+    ((100, 100, 180, 60), 0.7, ("7ABC123", 0.6), 0),  # its reading passes: no need
+    ((100, 100, 70, 30), 0.7, ("", 0.0), 0),  # too narrow for a readable plate half its width
+    ((100, 100, 180, 60), 0.5, ("", 0.0), 0),  # the detector is unsure of it: most are signs
+])
+def test_only_a_large_likely_box_no_reading_passes_is_looked_inside(box, score, first, looks):
+    det = CountsLooksInside(box, score)
+    rec = Recognizer(det, ReadsBySize(first, ("7ABC123", 0.6)), closer_look=True)
+    reads = rec.read_frame(FRAME)
+    assert det.looks == looks
+    if looks:  # the plate inside reads and is kept, with its own box
+        assert [(r.text, r.detection.box) for r in reads] == [("7ABC123", (145, 115, 90, 30))]

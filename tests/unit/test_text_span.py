@@ -89,6 +89,9 @@ class WideBox:
     def look_closer(self, frame_bgr, det):
         return None
 
+    def look_inside(self, frame_bgr, det):
+        return None
+
 
 @pytest.fixture(scope="module")
 def recessed():
