@@ -54,17 +54,13 @@ class CloserLook:
     def window(self, box: tuple[int, int, int, int], frame_hw: tuple[int, int]) -> tuple[int, int, int, int, float]:
         """The frame region (x0, y0, x1, y1) to look at around `box`, and its scale into the canvas."""
         x, y, w, h = box
-        fh, fw = frame_hw
         s = TARGET_PX / max(w, 8)
         rw = min(SPAN * w, WINDOW_W / s)
         rh = min(max(SPAN * h, MIN_ASPECT * rw), WINDOW_H / s)
         if rh < 1.3 * h:  # a box taller than the window allows at this scale: see it whole, smaller
             s = WINDOW_H / (1.6 * h)
             rw, rh = min(SPAN * w, WINDOW_W / s), min(1.6 * h, WINDOW_H / s)
-        cx, cy = x + w / 2, y + h / 2
-        x0, y0 = int(max(0, cx - rw / 2)), int(max(0, cy - rh / 2))
-        x1, y1 = int(min(fw, cx + rw / 2)), int(min(fh, cy + rh / 2))
-        return x0, y0, x1, y1, s
+        return (*_centred(x + w / 2, y + h / 2, rw, rh, frame_hw), s)
 
     def _plates(self, frame_bgr: np.ndarray, region: tuple[int, int, int, int], s: float) -> list[Detection]:
         """The plates the network finds in the frame's `region` (x0, y0, x1, y1) scaled by `s`,
@@ -89,14 +85,19 @@ class CloserLook:
     def inside(self, frame_bgr: np.ndarray, det: Detection) -> Detection | None:
         """A plate about half as wide as `det`'s box, within it; None if the network finds none."""
         x, y, w, h = det.box
-        fh, fw = frame_bgr.shape[:2]
         s = INSIDE_ZOOM * TARGET_PX / max(w, 8)
-        cx, cy = x + w / 2, y + h / 2
         # the whole canvas at this scale: about 1.3 times the box's width, 0.8 of it high
-        x0, y0 = int(max(0, cx - WINDOW_W / s / 2)), int(max(0, cy - WINDOW_H / s / 2))
-        x1, y1 = int(min(fw, cx + WINDOW_W / s / 2)), int(min(fh, cy + WINDOW_H / s / 2))
+        x0, y0, x1, y1 = _centred(x + w / 2, y + h / 2, WINDOW_W / s, WINDOW_H / s, frame_bgr.shape[:2])
         local = (x - x0, y - y0, w, h)
         found = [d for d in self._plates(frame_bgr, (x0, y0, x1, y1), s)
                  if covered(d.box, local) > INSIDE_COVERED and d.box[2] < INSIDE_NARROWER * w]
         best = max(found, key=lambda d: d.score, default=None)
         return best.moved(x0, y0, det.score) if best is not None else None
+
+
+def _centred(cx: float, cy: float, rw: float, rh: float, frame_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The region (x0, y0, x1, y1) rw x rh centred on (cx, cy), cut to the frame."""
+    fh, fw = frame_hw
+    x0, y0 = int(max(0, cx - rw / 2)), int(max(0, cy - rh / 2))
+    x1, y1 = int(min(fw, cx + rw / 2)), int(min(fh, cy + rh / 2))
+    return x0, y0, x1, y1

@@ -127,8 +127,8 @@ SURE_PLATE_READ_SHARE = 0.1
 # width (`look_inside`). Twelfth session, on the choice sets: US plates pasted at 46-80 px read
 # 208 -> 212 of 306, found 266 -> 270; scenes and synthetic scenes unchanged; 0.2 looks per
 # 1280 x 720 dash-camera frame, 0.4 per 1920 x 1080 (about 2 ms each). From 60 px: the same
-# reads for twice the looks; at any width, or from a score of 0.8: a false read on eu-scenes,
-# one read fewer.
+# reads for twice the looks; at any width: a sign on eu-scenes read as a plate; from a score of
+# 0.8: one read fewer.
 INSIDE_LOOK_PX = 80
 
 
