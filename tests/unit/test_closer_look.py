@@ -9,14 +9,12 @@ from gateway.recognition.closer_look import TARGET_PX, WINDOW_H, WINDOW_W
 from gateway.recognition.detector import Detection
 from gateway.recognition.detector_tflite import TfliteDetector
 from gateway.recognition.recognizer import Recognizer, create_ocr
-from models.synth.scenes import render_scene
+from models.synth.scenes import render_scenes
 
 
 @pytest.fixture(scope="module")
 def scenes():
-    rng = np.random.default_rng(11)
-    return [render_scene(rng, 1280, 720, n_plates=1, min_plate_px=70, max_plate_px=160, night=False)
-            for _ in range(12)]
+    return render_scenes(11, 12, 1280, 720, n_plates=1, min_plate_px=70, max_plate_px=160, night=False)
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +122,7 @@ class RoughDetector(TfliteDetector):
 
 
 def test_a_distant_plate_is_looked_at_again_however_badly_it_first_read(monkeypatch):
-    rng = np.random.default_rng(12)
-    far = [render_scene(rng, 1920, 1080, n_plates=1, min_plate_px=55, max_plate_px=65, night=False)
-           for _ in range(12)]
+    far = render_scenes(12, 12, 1920, 1080, n_plates=1, min_plate_px=55, max_plate_px=65, night=False)
     ocr = create_ocr()
 
     def read(score):
@@ -177,9 +173,7 @@ def _enclosing(box):
 
 @pytest.fixture(scope="module")
 def small_scenes():
-    rng = np.random.default_rng(13)
-    return [render_scene(rng, 1280, 720, n_plates=1, min_plate_px=45, max_plate_px=60, night=False)
-            for _ in range(12)]
+    return render_scenes(13, 12, 1280, 720, n_plates=1, min_plate_px=45, max_plate_px=60, night=False)
 
 
 def test_a_small_plate_is_found_inside_a_box_that_took_in_its_surroundings(detector, small_scenes):

@@ -7,7 +7,7 @@ import pytest
 
 from gateway.recognition.detector import Detection
 from gateway.recognition.detector_tflite import FINE_TRUST_PX, TfliteDetector, iou, merge_passes
-from models.synth.scenes import render_scene
+from models.synth.scenes import render_scene, render_scenes
 
 
 def det(box, score):
@@ -44,9 +44,7 @@ def test_distinct_plates_from_both_passes_are_all_kept():
 @pytest.fixture(scope="module")
 def far_plates():
     """1920 x 1080 scenes whose plates are 50-70 pixels wide (about 20 to the base pass)."""
-    rng = np.random.default_rng(5)
-    return [render_scene(rng, 1920, 1080, n_plates=2, min_plate_px=50, max_plate_px=70, night=False)
-            for _ in range(16)]
+    return render_scenes(5, 16, 1920, 1080, n_plates=2, min_plate_px=50, max_plate_px=70, night=False)
 
 
 def _found(detector, scenes):
