@@ -166,7 +166,7 @@ class Recognizer:
         # the characters fill a small part of the box: the box is narrowed to them whatever
         # reads better, and the plate read again from the narrower cut, where they are larger
         again, _ = self._read_once(frame_bgr, narrower)
-        return _better(replace(read, detection=narrower), again)
+        return self._better_kept(replace(read, detection=narrower), again, det)
 
     def _read_once(self, frame_bgr: np.ndarray, det: Detection) -> tuple[PlateRead | None, list[float]]:
         """The reading of `det`'s cut, and where across the cut its characters lie."""
@@ -193,6 +193,8 @@ class Recognizer:
     def _better_kept(self, read: PlateRead | None, other: PlateRead | None,
                      det: Detection) -> PlateRead | None:
         """Of two readings of `det`, one the filter keeps over one it drops, else the better-ranked.
+        Every choice between two readings of one plate goes through here (the narrowed cut too:
+        the choice sets read the same as with the better-ranked alone there).
 
         A second look can rank a reading with a character lost higher (`74J` at 0.108 over
         `874J` at 0.103); taking it would then drop the plate as a too-short reading. On every
