@@ -26,32 +26,15 @@ import numpy as np
 from gateway.recognition.ocr_input import INPUT_H, INPUT_W
 from models.draws import log_uniform
 from models.ocr.data import to_input_u8, trainable
+from models.synth.paste_sources import (
+    BACKGROUND_SET,
+    FRAME_SIZES,
+    PHOTO_SETS,
+    dash_backgrounds,
+    us_plate_photos,
+)
 
 logger = logging.getLogger(__name__)
-
-PHOTO_SETS = ("scenes/kaggle-cars", "scenes/open-images")
-BACKGROUND_SET = "scenes/dashcam-ro"
-FRAME_SIZES = ((640, 480), (1280, 720), (1920, 1080))
-MIN_PHOTO_PLATE_PX = 60  # the photo's plate at least this wide, so the crop is only ever scaled down
-
-
-def _photos(datasets: Path) -> list[tuple[Path, tuple[float, float, float, float]]]:
-    from models.detector.data import split_scenes
-    from models.synth.paste import us_shaped
-
-    out = []
-    for _, path, plates in split_scenes(datasets, PHOTO_SETS):
-        box = next((b for b, _ in plates if us_shaped(b, MIN_PHOTO_PLATE_PX)), None)
-        if box is not None:
-            out.append((path, tuple(box)))
-    return out
-
-
-def _backgrounds(datasets: Path) -> list[Path]:
-    from models.detector.data import is_held_out
-
-    folder = datasets / BACKGROUND_SET
-    return sorted(p for p in folder.glob("*.jpg") if not is_held_out(BACKGROUND_SET, p.name))
 
 
 def _chunk(job) -> tuple[np.ndarray, list[str]]:
@@ -91,7 +74,7 @@ def pasted_crops(rows: list[tuple[Path, str]], datasets: str | Path, copies: int
                  widths: tuple[int, int] = (40, 120), workers: int = 2) -> tuple[np.ndarray, list[str]]:
     """`copies` detector cuts of each (crop, text) row, small on a real vehicle in a frame."""
     datasets = Path(datasets)
-    photos, backgrounds = _photos(datasets), _backgrounds(datasets)
+    photos, backgrounds = us_plate_photos(datasets), [p for p, _ in dash_backgrounds(datasets)]
     if not photos or not backgrounds:
         raise FileNotFoundError(f"{datasets}: needs {', '.join(PHOTO_SETS)} and {BACKGROUND_SET} with labels.tsv")
     todo = [(p, t) for p, t in rows if trainable(t)] * copies
