@@ -46,18 +46,23 @@ def detector_loss(y_true, y_pred):
 
 
 class Batches:
-    """Endless batches mixing real scenes with a refreshed pool of synthetic ones."""
+    """Endless batches mixing real scenes (and pasted US plates) with a refreshed pool of synthetic ones."""
 
-    def __init__(self, rng, real, pool_size, batch, crop, real_fraction, max_zoom=1.7):
+    def __init__(self, rng, real, pool_size, batch, crop, real_fraction, max_zoom=1.7,
+                 pasted=(), pasted_fraction=0.0):
         self.rng, self.real, self.batch, self.crop, self.max_zoom = rng, real, batch, crop, max_zoom
         self.real_fraction = real_fraction if real else 0.0
+        self.pasted, self.pasted_fraction = list(pasted), pasted_fraction if pasted else 0.0
         self.pool = [data.synthetic(rng) for _ in range(pool_size)]
         self.calls = 0
 
     def __call__(self):
         xs, ys = [], []
         for _ in range(self.batch):
-            if self.rng.random() < self.real_fraction:
+            draw = self.rng.random()
+            if draw < self.pasted_fraction:
+                s = self.pasted[int(self.rng.integers(0, len(self.pasted)))]
+            elif draw < self.pasted_fraction + self.real_fraction:
                 s = self.real[int(self.rng.integers(0, len(self.real)))]
             else:
                 s = self.pool[int(self.rng.integers(0, len(self.pool)))]
@@ -137,6 +142,13 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     ap.add_argument("--pool", type=int, default=300, help="synthetic scenes kept in memory")
     ap.add_argument("--real-fraction", type=float, default=0.5)
+    ap.add_argument("--pasted-us", metavar="CROPS",
+                    help="also train on the training split of this crops folder (openalpr-benchmarks/us-crops) "
+                         "pasted small into dash-camera frames (needs --datasets; models/detector/pasted.py)")
+    ap.add_argument("--pasted-copies", type=int, default=3, help="pasted frames per crop (default 3)")
+    ap.add_argument("--pasted-fraction", type=float, default=0.2,
+                    help="share of training crops drawn from the pasted frames (default 0.2; the rest as "
+                         "--real-fraction says)")
     ap.add_argument("--quantize", choices=["float32", "float16", "int8"], default="float16")
     ap.add_argument("--checkpoint-every", type=int, default=250)
     ap.add_argument("--resume", action="store_true")
@@ -175,7 +187,16 @@ def main(argv=None) -> int:
         export_tflite(model, args.out, args.quantize, args.width, rng, size)
         return 0
     real = data.load_real(args.datasets, held_out=False) if args.datasets else []
-    batches = Batches(rng, real, args.pool, args.batch, args.crop, args.real_fraction, args.max_zoom)
+    pasted = []
+    if args.pasted_us:
+        if not args.datasets:
+            raise SystemExit("--pasted-us needs --datasets (the photos and dash-camera frames to paste into)")
+        from models.detector.pasted import pasted_scenes
+        from models.ocr.data import real_split
+
+        pasted = pasted_scenes(real_split(args.pasted_us)["train"], args.datasets, args.pasted_copies, args.seed)
+    batches = Batches(rng, real, args.pool, args.batch, args.crop, args.real_fraction, args.max_zoom,
+                      pasted, args.pasted_fraction)
     model = build(args.width)
     ckpt = args.out.with_suffix(".weights.h5")
     start = 0

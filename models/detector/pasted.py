@@ -1,0 +1,86 @@
+"""Detector training scenes with real US plates made small: the us-crops training split pasted.
+
+The real scenes teach the detector mostly Brazilian and European plates, and
+mostly near ones; the plates it misses in the car are distant US ones. Here
+each us-crops training-split crop (`models.ocr.data.real_split`) goes over
+the US-shaped plate of a training-split photo (kaggle-cars, open-images), is
+made a drawn width (log-uniform in `widths`) together with the rear of its
+vehicle and pasted into a dash-camera training frame of a drawn size
+(`models.synth.paste`), and goes through JPEG as a camera board sends it.
+The frame's labels are the pasted plate and the background's own labelled
+plates that the pasted vehicle leaves visible. Only training splits are
+used, so the held-out stand-ins of `alpr eval distant --plates` stay unseen.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.detector.data import STORE_ZOOM, Sample, to_letterbox_scale
+from models.draws import log_uniform
+from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate
+from models.synth.paste_sources import (
+    BACKGROUND_SET,
+    FRAME_SIZES,
+    PHOTO_SETS,
+    dash_backgrounds,
+    us_plate_photos,
+)
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "pasted-us"
+COVERED = 0.3  # a background plate this much painted over by the pasted vehicle is no longer labelled
+
+
+def _visible(boxes: np.ndarray, painted: np.ndarray) -> np.ndarray:
+    keep = []
+    for x, y, w, h in boxes.astype(int):
+        cell = painted[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
+        keep.append(cell.size > 0 and cell.mean() < COVERED)
+    return boxes[np.array(keep, bool)] if len(boxes) else boxes
+
+
+def pasted_scene(rng: np.random.Generator, crop: np.ndarray, text: str, photo: np.ndarray, box,
+                 background: np.ndarray, background_boxes: np.ndarray,
+                 widths: tuple[float, float]) -> Sample:
+    """One frame with `crop` on `photo`'s plate, small in `background`, at the detector's stored scale."""
+    fw, fh = FRAME_SIZES[int(rng.integers(0, len(FRAME_SIZES)))]
+    bh, bw = background.shape[:2]
+    back = cv2.resize(background, (fw, fh), interpolation=cv2.INTER_AREA)
+    back_boxes = background_boxes * np.array([fw / bw, fh / bh, fw / bw, fh / bh], np.float32)
+    plate_box = swap_plate(photo, box, crop)
+    width = int(round(min(log_uniform(rng, *widths), plate_box[2])))
+    frame, plate = paste_distant(photo, plate_box, width, back, rng)
+    painted = np.any(frame != back, axis=2).astype(np.float32)
+    boxes = np.concatenate([np.array([plate], np.float32), _visible(back_boxes, painted)])
+    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    frame = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    img, boxes, zoom = to_letterbox_scale(frame, boxes, STORE_ZOOM)
+    return Sample(img, boxes, None, SOURCE, [text] + [""] * (len(boxes) - 1), zoom)
+
+
+def pasted_scenes(crops: list[tuple[Path, str]], datasets: str | Path, copies: int, seed: int,
+                  widths: tuple[float, float] = (40, 160)) -> list[Sample]:
+    """`copies` pasted frames of each (crop, text) row."""
+    datasets = Path(datasets)
+    photos, backgrounds = us_plate_photos(datasets), dash_backgrounds(datasets)
+    if not photos or not backgrounds:
+        raise FileNotFoundError(f"{datasets}: needs {', '.join(PHOTO_SETS)} and {BACKGROUND_SET} with labels.tsv")
+    out = []
+    for k, (crop_path, text) in enumerate(crops * copies):
+        rng = np.random.default_rng([seed, 23, k])
+        photo_path, box = photos[int(rng.integers(0, len(photos)))]
+        back_path, back_boxes = backgrounds[int(rng.integers(0, len(backgrounds)))]
+        crop, photo, back = (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in (crop_path, photo_path, back_path))
+        if crop is None or photo is None or back is None:
+            logger.warning("unreadable image skipped: %s", crop_path if crop is None else
+                           photo_path if photo is None else back_path)
+            continue
+        out.append(pasted_scene(rng, crop, text, photo, box, back, back_boxes, widths))
+    logger.info("%d pasted US plate scenes", len(out))
+    return out
