@@ -23,13 +23,7 @@ import numpy as np
 from models.detector.data import STORE_ZOOM, Sample, to_letterbox_scale
 from models.draws import log_uniform
 from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate
-from models.synth.paste_sources import (
-    BACKGROUND_SET,
-    FRAME_SIZES,
-    PHOTO_SETS,
-    dash_backgrounds,
-    us_plate_photos,
-)
+from models.synth.paste_sources import FRAME_SIZES, paste_sources
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +62,7 @@ def pasted_scenes(crops: list[tuple[Path, str]], datasets: str | Path, copies: i
                   widths: tuple[float, float] = (40, 160)) -> list[Sample]:
     """`copies` pasted frames of each (crop, text) row."""
     datasets = Path(datasets)
-    photos, backgrounds = us_plate_photos(datasets), dash_backgrounds(datasets)
-    if not photos or not backgrounds:
-        raise FileNotFoundError(f"{datasets}: needs {', '.join(PHOTO_SETS)} and {BACKGROUND_SET} with labels.tsv")
+    photos, backgrounds = paste_sources(datasets)
     out = []
     for k, (crop_path, text) in enumerate(crops * copies):
         rng = np.random.default_rng([seed, 23, k])

@@ -26,13 +26,7 @@ import numpy as np
 from gateway.recognition.ocr_input import INPUT_H, INPUT_W
 from models.draws import log_uniform
 from models.ocr.data import to_input_u8, trainable
-from models.synth.paste_sources import (
-    BACKGROUND_SET,
-    FRAME_SIZES,
-    PHOTO_SETS,
-    dash_backgrounds,
-    us_plate_photos,
-)
+from models.synth.paste_sources import FRAME_SIZES, paste_sources
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +68,8 @@ def pasted_crops(rows: list[tuple[Path, str]], datasets: str | Path, copies: int
                  widths: tuple[int, int] = (40, 120), workers: int = 2) -> tuple[np.ndarray, list[str]]:
     """`copies` detector cuts of each (crop, text) row, small on a real vehicle in a frame."""
     datasets = Path(datasets)
-    photos, backgrounds = us_plate_photos(datasets), [p for p, _ in dash_backgrounds(datasets)]
-    if not photos or not backgrounds:
-        raise FileNotFoundError(f"{datasets}: needs {', '.join(PHOTO_SETS)} and {BACKGROUND_SET} with labels.tsv")
+    photos, backgrounds = paste_sources(datasets)
+    backgrounds = [p for p, _ in backgrounds]
     todo = [(p, t) for p, t in rows if trainable(t)] * copies
     chunk = 200
     jobs = [(todo[s:s + chunk], photos, backgrounds, widths, seed, s) for s in range(0, len(todo), chunk)]

@@ -39,3 +39,12 @@ def dash_backgrounds(datasets: Path) -> list[tuple[Path, np.ndarray]]:
     labels = read_labels(folder) if (folder / "labels.tsv").is_file() else {}
     return [(p, np.array([b for b, _ in labels.get(p.name, [])], np.float32).reshape(-1, 4))
             for p in sorted(folder.glob("*.jpg")) if not is_held_out(BACKGROUND_SET, p.name)]
+
+
+def paste_sources(datasets: Path) -> tuple[list[tuple[Path, tuple[float, float, float, float]]],
+                                           list[tuple[Path, np.ndarray]]]:
+    """(us_plate_photos, dash_backgrounds) of `datasets`; FileNotFoundError naming the sets if either is empty."""
+    photos, backgrounds = us_plate_photos(datasets), dash_backgrounds(datasets)
+    if not photos or not backgrounds:
+        raise FileNotFoundError(f"{datasets}: needs {', '.join(PHOTO_SETS)} and {BACKGROUND_SET} with labels.tsv")
+    return photos, backgrounds
