@@ -146,9 +146,9 @@ def main(argv=None) -> int:
                     help="also train on the training split of this crops folder (openalpr-benchmarks/us-crops) "
                          "pasted small into dash-camera frames (needs --datasets; models/detector/pasted.py)")
     ap.add_argument("--pasted-copies", type=int, default=3, help="pasted frames per crop (default 3)")
-    ap.add_argument("--pasted-fraction", type=float, default=0.2,
-                    help="share of training crops drawn from the pasted frames (default 0.2; the rest as "
-                         "--real-fraction says)")
+    ap.add_argument("--pasted-fraction", type=float, default=0.25,
+                    help="share of training crops drawn from the pasted frames (default 0.25, as the "
+                         "thirteenth session's phases; --real-fraction of the rest real, the remainder synthetic)")
     ap.add_argument("--quantize", choices=["float32", "float16", "int8"], default="float16")
     ap.add_argument("--checkpoint-every", type=int, default=250)
     ap.add_argument("--resume", action="store_true")
@@ -186,11 +186,15 @@ def main(argv=None) -> int:
         load_weights(model, args.init_weights or args.out.with_suffix(".weights.h5"))
         export_tflite(model, args.out, args.quantize, args.width, rng, size)
         return 0
+    if args.pasted_us:  # checked before the minutes of loading
+        if not args.datasets:
+            raise SystemExit("--pasted-us needs --datasets (the photos and dash-camera frames to paste into)")
+        if not 0.0 <= args.pasted_fraction <= 1.0 - args.real_fraction:
+            raise SystemExit(f"--pasted-fraction must be 0-{1.0 - args.real_fraction:g}: with --real-fraction "
+                             f"{args.real_fraction:g} the two shares cannot exceed 1")
     real = data.load_real(args.datasets, held_out=False) if args.datasets else []
     pasted = []
     if args.pasted_us:
-        if not args.datasets:
-            raise SystemExit("--pasted-us needs --datasets (the photos and dash-camera frames to paste into)")
         from models.detector.pasted import pasted_scenes
         from models.ocr.data import real_split
 

@@ -42,3 +42,11 @@ def test_training_on_pasted_plates_needs_the_datasets(tmp_path):
 
     with pytest.raises(SystemExit, match="--pasted-us needs --datasets"):
         main(["--pasted-us", str(tmp_path), "--out", str(tmp_path / "d.tflite"), "--steps", "1"])
+
+
+def test_the_pasted_and_real_shares_cannot_exceed_the_whole(tmp_path):
+    from models.detector.train import main
+
+    with pytest.raises(SystemExit, match="--pasted-fraction must be 0-0.5"):
+        main(["--datasets", str(tmp_path), "--pasted-us", str(tmp_path), "--pasted-fraction", "0.6",
+              "--out", str(tmp_path / "d.tflite"), "--steps", "1"])
