@@ -8,7 +8,7 @@ made a drawn width (log-uniform in `widths`) together with the rear of its
 vehicle and pasted into a dash-camera training frame of a drawn size
 (`models.synth.paste`), and goes through JPEG as a camera board sends it.
 The frame's labels are the pasted plate and the background's own labelled
-plates that the pasted vehicle leaves visible. Only training splits are
+plates that the pasted vehicle leaves mostly uncovered. Only training splits are
 used, so the held-out stand-ins of `alpr eval distant --plates` stay unseen.
 """
 
@@ -20,23 +20,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gateway.recognition.boxes import covered
 from models.detector.data import STORE_ZOOM, Sample, to_letterbox_scale
-from models.draws import log_uniform
-from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate
+from models.synth.paste import distant_frame
 from models.synth.paste_sources import FRAME_SIZES, paste_sources
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "pasted-us"
-COVERED = 0.3  # a background plate this much painted over by the pasted vehicle is no longer labelled
+COVERED = 0.3  # a background plate this much inside the pasted vehicle's region is no longer labelled
 
 
-def _visible(boxes: np.ndarray, painted: np.ndarray) -> np.ndarray:
-    keep = []
-    for x, y, w, h in boxes.astype(int):
-        cell = painted[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
-        keep.append(cell.size > 0 and cell.mean() < COVERED)
-    return boxes[np.array(keep, bool)] if len(boxes) else boxes
+def _visible(boxes: np.ndarray, region) -> np.ndarray:
+    """The boxes less than COVERED inside `region` (x, y, w, h)."""
+    return boxes[[covered(b, region) < COVERED for b in boxes]] if len(boxes) else boxes
 
 
 def pasted_scene(rng: np.random.Generator, crop: np.ndarray, text: str, photo: np.ndarray, box,
@@ -45,15 +42,9 @@ def pasted_scene(rng: np.random.Generator, crop: np.ndarray, text: str, photo: n
     """One frame with `crop` on `photo`'s plate, small in `background`, at the detector's stored scale."""
     fw, fh = FRAME_SIZES[int(rng.integers(0, len(FRAME_SIZES)))]
     bh, bw = background.shape[:2]
-    back = cv2.resize(background, (fw, fh), interpolation=cv2.INTER_AREA)
+    frame, plate, region = distant_frame(rng, crop, photo, box, background, (fw, fh), widths)
     back_boxes = background_boxes * np.array([fw / bw, fh / bh, fw / bw, fh / bh], np.float32)
-    plate_box = swap_plate(photo, box, crop)
-    width = int(round(min(log_uniform(rng, *widths), plate_box[2])))
-    frame, plate = paste_distant(photo, plate_box, width, back, rng)
-    painted = np.any(frame != back, axis=2).astype(np.float32)
-    boxes = np.concatenate([np.array([plate], np.float32), _visible(back_boxes, painted)])
-    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    frame = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    boxes = np.concatenate([np.array([plate], np.float32), _visible(back_boxes, region)])
     img, boxes, zoom = to_letterbox_scale(frame, boxes, STORE_ZOOM)
     return Sample(img, boxes, None, SOURCE, [text] + [""] * (len(boxes) - 1), zoom)
 

@@ -24,7 +24,6 @@ import cv2
 import numpy as np
 
 from gateway.recognition.ocr_input import INPUT_H, INPUT_W
-from models.draws import log_uniform
 from models.ocr.data import to_input_u8, trainable
 from models.synth.paste_sources import FRAME_SIZES, paste_sources
 
@@ -35,7 +34,7 @@ def _chunk(job) -> tuple[np.ndarray, list[str]]:
     rows, photos, backgrounds, widths, seed, first = job
     from gateway.recognition.detector_tflite import TfliteDetector
     from models.ocr.scene_crops import gateway_cut
-    from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate
+    from models.synth.paste import distant_frame
 
     detector = TfliteDetector(threads=1)
     images, labels = [], []
@@ -49,12 +48,8 @@ def _chunk(job) -> tuple[np.ndarray, list[str]]:
             continue
         fw, fh = FRAME_SIZES[int(rng.integers(0, len(FRAME_SIZES)))]
         back = cv2.imread(str(backgrounds[int(rng.integers(0, len(backgrounds)))]), cv2.IMREAD_COLOR)
-        back = cv2.resize(back, (fw, fh), interpolation=cv2.INTER_AREA) if back is not None else np.zeros((fh, fw, 3), np.uint8)
-        plate_box = swap_plate(photo, box, crop)
-        width = int(round(min(log_uniform(rng, *widths), plate_box[2])))
-        frame, plate = paste_distant(photo, plate_box, width, back, rng)
-        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        frame = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        back = back if back is not None else np.zeros((fh, fw, 3), np.uint8)
+        frame, plate, _ = distant_frame(rng, crop, photo, box, back, (fw, fh), widths)
         cut = gateway_cut(detector, frame, plate)
         if cut is not None:
             images.append(to_input_u8(cut))

@@ -5,7 +5,9 @@
   another set;
 - `paste_distant` scales the plate with the rear of its vehicle (a region
   of about 8 x 6 plate widths around it, cut to the photo) so that the plate
-  is a given width, and pastes it at a random place into a background frame.
+  is a given width, and pastes it at a random place into a background frame;
+- `distant_frame` does both for a training sample, at a drawn width, and
+  passes the frame through JPEG as a camera board sends it.
 
 `alpr eval distant` makes evaluation folders with them; `models.ocr.pasted_crops`
 makes OCR training samples the same way from the crops the OCR trains on.
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from models.draws import log_uniform
 
 REGION_SIDE = 3.5  # plate widths of the vehicle left and right of the plate
 REGION_ABOVE, REGION_BELOW = 3.0, 1.5  # plate widths above the box and below its bottom
@@ -30,9 +34,9 @@ def us_shaped(box, min_width: float = 0.0) -> bool:
 
 
 def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,
-                  rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+                  rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int], tuple[int, int, int, int]]:
     """`background` with the vehicle around `box` pasted in so that the plate is `width` px wide;
-    returns the frame and the plate's box in it."""
+    returns the frame, the plate's box in it and the pasted region's box."""
     x, y, w, h = box
     s = width / w
     x0, y0 = max(0, int(x - REGION_SIDE * w)), max(0, int(y - REGION_ABOVE * w))
@@ -48,7 +52,20 @@ def paste_distant(photo: np.ndarray, box, width: int, background: np.ndarray,
     frame = background.copy()
     frame[oy:oy + rh, ox:ox + rw] = region
     plate = (int(round((x - x0) * s + ox)), int(round((y - y0) * s + oy)), int(round(w * s)), int(round(h * s)))
-    return frame, plate
+    return frame, plate, (ox, oy, rw, rh)
+
+
+def distant_frame(rng: np.random.Generator, crop: np.ndarray, photo: np.ndarray, box, background: np.ndarray,
+                  size: tuple[int, int], widths: tuple[float, float]):
+    """`crop` over `photo`'s plate `box` (in place), pasted with its vehicle at a width drawn
+    log-uniformly in `widths` into `background` scaled to `size` (w, h), through JPEG:
+    (frame, plate box, pasted region box)."""
+    back = cv2.resize(background, size, interpolation=cv2.INTER_AREA)
+    plate_box = swap_plate(photo, box, crop)
+    width = int(round(min(log_uniform(rng, *widths), plate_box[2])))
+    frame, plate, region = paste_distant(photo, plate_box, width, back, rng)
+    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), plate, region
 
 
 def swap_plate(photo: np.ndarray, box, crop: np.ndarray) -> tuple[int, int, int, int]:

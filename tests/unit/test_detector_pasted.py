@@ -24,10 +24,9 @@ def test_each_crop_becomes_frames_labelled_with_its_plate(paste_datasets):
 
 
 def test_background_plates_stay_labelled_unless_the_vehicle_covers_them():
-    painted = np.zeros((100, 200), np.float32)
-    painted[:, 100:] = 1.0  # the pasted vehicle's region
+    region = (100, 0, 100, 100)  # the pasted vehicle's region
     boxes = np.array([[10, 10, 40, 20], [120, 10, 40, 20], [85, 50, 40, 20]], np.float32)
-    kept = _visible(boxes, painted)
+    kept = _visible(boxes, region)
     assert kept.tolist() == [[10, 10, 40, 20]]  # the third is 3/8 painted over
 
 

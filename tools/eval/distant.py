@@ -158,7 +158,7 @@ def build(sources: list[str], out: Path, width: int, size: tuple[int, int], back
                 skipped.append(str(crop[0]))
                 continue
             box, text = swap_plate(photo, box, image), crop[1]
-        frame, plate = paste_distant(photo, box, width, next(supply), rng)
+        frame, plate, _ = paste_distant(photo, box, width, next(supply), rng)
         name = f"d{k:04d}_{path.stem}.jpg" if crop is None else f"d{k:04d}_{crop[0].stem}_{path.stem}.jpg"
         if not cv2.imwrite(str(out / name), frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
             raise DistantSetError(f"cannot write {out / name}: is the disk full or the folder read-only?")
