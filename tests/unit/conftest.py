@@ -18,6 +18,12 @@ def _name(held_out: bool, start: int) -> str:
 
 
 @pytest.fixture(scope="module")
+def paste_training_photos() -> list[str]:
+    """The names of paste_datasets' photos on the training side of the split (a third is held out)."""
+    return sorted([_name(False, 0), _name(False, 50)])
+
+
+@pytest.fixture(scope="module")
 def paste_datasets(tmp_path_factory):
     root = tmp_path_factory.mktemp("datasets")
     rng = np.random.default_rng(12)
