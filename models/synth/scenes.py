@@ -239,13 +239,13 @@ def render_scene(
     return _finish(rng, img, night), plates
 
 
-
 def render_scenes(seed: int, count: int, width: int = 1280, height: int = 720,
                   **options) -> list[tuple[np.ndarray, list[ScenePlate]]]:
     """`count` scenes drawn from `seed` (`render_scene`'s options): the same set on every call,
     as the tests' and checks' fixed sets need."""
     rng = np.random.default_rng(seed)
     return [render_scene(rng, width, height, **options) for _ in range(count)]
+
 
 def _covered(plate: ScenePlate, cx: float, base: float, vw: float) -> bool:
     x, y, w, h = plate.box
