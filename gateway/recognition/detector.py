@@ -32,6 +32,9 @@ class Detection:
     # A smaller plate seen inside this box that the backend took for a piece of this plate; the
     # recognizer reads it too and keeps the better reading (the box may be a small plate's, too large)
     inner: Detection | None = None
+    # The same plate as another pass saw it, whose box this one's won over (`merge_passes`); the
+    # recognizer reads it where this box's reading fails (a piece of a large plate can win)
+    alternative: Detection | None = None
 
     def moved(self, dx: int, dy: int, score: float | None = None) -> Detection:
         """The same plate found in a region whose top-left is (dx, dy) of the frame, in frame pixels."""

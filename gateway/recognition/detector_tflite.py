@@ -189,6 +189,9 @@ def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int)
     twice too large, does not count. Such a piece is kept as the large
     detection's `inner`: a small plate's base box can be too large by more than
     that, and then the "piece" is the plate itself; the recognizer reads both.
+    The best-ranked box that lost an overlap is kept as the winner's
+    `alternative`: a piece of a large plate can still win (one under
+    FRAGMENT_AREA times smaller than the base box), and reads nothing.
     """
     ranked = []
     for k, (dets, s) in enumerate(per_pass):
@@ -207,8 +210,11 @@ def merge_passes(per_pass: list[tuple[list[Detection], float]], max_plates: int)
             ranked.append(((tier, -det.score), det))
     found: list[Detection] = []
     for _, det in sorted(ranked, key=lambda r: r[0]):
-        if any(iou(det.box, d.box) > 0.3 or covered(det.box, d.box) > 0.6 or covered(d.box, det.box) > 0.6
-               for d in found):
+        same = next((d for d in found if iou(det.box, d.box) > 0.3 or covered(det.box, d.box) > 0.6
+                     or covered(d.box, det.box) > 0.6), None)
+        if same is not None:
+            if same.alternative is None:
+                same.alternative = det
             continue
         found.append(det)
         if len(found) >= max_plates:

@@ -33,11 +33,20 @@ def test_base_box_of_a_large_plate_wins_and_pieces_inside_it_go():
     assert merged[0].inner.box == (120, 120, 60, 40)
 
 
+def test_the_box_that_lost_an_overlap_is_kept_as_the_winners_alternative():
+    base = [det((100, 100, 160, 60), 0.7)]
+    piece = [det((130, 110, 100, 40), 0.5)]  # a piece of a large plate, too large to count as a fragment
+    merged = merge_passes([(base, 0.5), (piece, 1.0)], 16)
+    assert FINE_TRUST_PX >= 100
+    assert [d.box for d in merged] == [(130, 110, 100, 40)]
+    assert merged[0].alternative.box == (100, 100, 160, 60) and merged[0].inner is None
+
+
 def test_distinct_plates_from_both_passes_are_all_kept():
     base = [det((800, 400, 200, 90), 0.8)]
     fine = [det((100, 100, 40, 20), 0.6), det((300, 120, 44, 21), 0.5)]
     merged = merge_passes([(base, 0.5), (fine, 1.0)], 16)
-    assert len(merged) == 3
+    assert len(merged) == 3 and all(d.alternative is None for d in merged)
     assert len(merge_passes([(base, 0.5), (fine, 1.0)], 2)) == 2
 
 

@@ -91,6 +91,22 @@ def test_a_second_reading_the_filter_would_drop_does_not_replace_one_it_keeps():
     assert rec.read_frame(FRAME) == []
 
 
+class PieceWithAlternative(DetectorBackend):
+    """A piece of a plate won the merge; the other pass's box of the whole plate is its alternative."""
+
+    def detect(self, frame_bgr):
+        return [Detection((140, 115, 90, 30), 0.6, alternative=Detection((100, 100, 180, 60), 0.7))]
+
+
+@pytest.mark.parametrize("wide, tight, expected", [
+    (("7ABC123", 0.6), ("ABC", 0.3), ("7ABC123", (100, 100, 180, 60))),  # the piece reads too little: the whole
+    (("7ABC124", 0.9), ("7ABC123", 0.6), ("7ABC123", (140, 115, 90, 30))),  # the piece reads: not read again
+])
+def test_the_other_passs_box_is_read_where_the_winning_box_reads_nothing_kept(wide, tight, expected):
+    rec = Recognizer(PieceWithAlternative(), ReadsBySize(wide, tight), closer_look=False)
+    assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == [expected]
+
+
 class CountsLooksInside(DetectorBackend):
     def __init__(self, box, score):
         self.box, self.score, self.looks = box, score, 0
