@@ -94,17 +94,25 @@ def test_a_second_reading_the_filter_would_drop_does_not_replace_one_it_keeps():
 class PieceWithAlternative(DetectorBackend):
     """A piece of a plate won the merge; the other pass's box of the whole plate is its alternative."""
 
+    def __init__(self, alternative_score=0.7):
+        self.alternative_score = alternative_score
+
     def detect(self, frame_bgr):
-        return [Detection((140, 115, 90, 30), 0.6, alternative=Detection((100, 100, 180, 60), 0.7))]
+        whole = Detection((100, 100, 180, 60), self.alternative_score)
+        return [Detection((140, 115, 90, 30), 0.6, alternative=whole)]
 
 
 @pytest.mark.parametrize("wide, tight, expected", [
-    (("7ABC123", 0.6), ("ABC", 0.3), ("7ABC123", (100, 100, 180, 60))),  # the piece reads too little: the whole
-    (("7ABC124", 0.9), ("7ABC123", 0.6), ("7ABC123", (140, 115, 90, 30))),  # the piece reads: not read again
+    (("7ABC123", 0.6), ("ABC", 0.3), [("7ABC123", (100, 100, 180, 60))]),  # the piece reads too little: the whole
+    (("7ABC124", 0.9), ("7ABC123", 0.6), [("7ABC123", (140, 115, 90, 30))]),  # the piece reads: not read again
 ])
 def test_the_other_passs_box_is_read_where_the_winning_box_reads_nothing_kept(wide, tight, expected):
     rec = Recognizer(PieceWithAlternative(), ReadsBySize(wide, tight), closer_look=False)
-    assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == [expected]
+    assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == expected
+    # an alternative the detector is less than SMALL_LOOK_SCORE sure of is not worth the reading
+    unsure = PieceWithAlternative(recognizer.SMALL_LOOK_SCORE - 0.1)
+    rec = Recognizer(unsure, ReadsBySize(wide, tight), closer_look=False)
+    assert [r.text for r in rec.read_frame(FRAME)] == ([] if tight[0] == "ABC" else ["7ABC123"])
 
 
 class CountsLooksInside(DetectorBackend):
