@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gateway.recognition import formats, text_span
+from gateway.recognition.boxes import area
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.detector import create as create_detector
 from gateway.recognition.formats import BestOfRanked
@@ -47,10 +48,6 @@ def _better(read: PlateRead | None, other: PlateRead | None) -> PlateRead | None
     if other is not None and other.confidence > (read.confidence if read is not None else 0.0):
         return other
     return read
-
-
-def _area(det: Detection) -> int:
-    return det.box[2] * det.box[3]
 
 
 def _candidates(result) -> list[tuple[str, float]]:
@@ -209,7 +206,7 @@ class Recognizer:
         and cut: the network drew that box at the size it finds best (see SMALL_PLATE_PX)."""
         kept = self._better_kept(read, closer, det)
         if (kept is read and read is not None and closer is not None and closer.text == read.text
-                and _area(closer.detection) < _area(read.detection)):
+                and area(closer.detection.box) < area(read.detection.box)):
             return replace(read, detection=closer.detection, crop=closer.crop)
         return kept
 
