@@ -109,7 +109,7 @@ CLOSER_LOOK_FROM = 0.02
 # are (before, only those under CLOSER_LOOK_BELOW). Such a box, though read well, is often
 # still twice the plate's size, so that the plate is read but not found (IoU under 0.5); the
 # closer look draws the plate's own box, and where it reads the same text from a smaller box,
-# that box is kept (`_closer_kept`). Choice sets: training-split US crops pasted at 60 px into
+# that box is kept (`_better_kept`). Choice sets: training-split US crops pasted at 60 px into
 # 1920 x 1080 frames found 90.8 -> 93.3 % and read 85.5 -> 87.9 % exactly (the other sizes,
 # us-speed, every fourth training scene and synthetic scenes unchanged), for 0.14 more looks
 # per frame and no change in the median time.
@@ -200,16 +200,6 @@ class Recognizer:
         distant = det.score >= SMALL_LOOK_SCORE and self.detector.seen_width(det) < SMALL_PLATE_PX
         return distant or (sure < CLOSER_LOOK_BELOW and (sure >= CLOSER_LOOK_FROM or det.score >= SURE_PLATE_SCORE))
 
-    def _closer_kept(self, read: PlateRead | None, closer: PlateRead | None, det: Detection) -> PlateRead | None:
-        """The closer look's reading where it is the better one; where both read the same text
-        and the closer look's box is the smaller, the first reading with the closer look's box
-        and cut: the network drew that box at the size it finds best (see SMALL_PLATE_PX)."""
-        kept = self._better_kept(read, closer, det)
-        if (kept is read and read is not None and closer is not None and closer.text == read.text
-                and area(closer.detection.box) < area(read.detection.box)):
-            return replace(read, detection=closer.detection, crop=closer.crop)
-        return kept
-
     def _kept(self, read: PlateRead | None, det: Detection) -> bool:
         """Whether `read` is plausible enough to report `det` as a plate."""
         floor = self.min_read * (SURE_PLATE_READ_SHARE if det.score >= SURE_PLATE_SCORE else 1.0)
@@ -226,11 +216,19 @@ class Recognizer:
         `874J` at 0.103); taking it would then drop the plate as a too-short reading. On every
         fourth training scene this found dash-camera plates 93.5 -> 95.0 % (precision 96.3 ->
         96.4 %), the synthetic scenes of seed 999 85.6 -> 86.7 %, the choice sets the same.
+
+        Where both read the same text and the other's box is the smaller, the first reading is
+        kept with the other's box and cut: a second look draws its box at a size the network
+        finds better (see SMALL_PLATE_PX; on the choice sets it matters for the closer look only).
         """
         kept = self._kept(read, det)
         if kept != self._kept(other, det):
             return read if kept else other
-        return _better(read, other)
+        better = _better(read, other)
+        if (better is read and read is not None and other is not None and other.text == read.text
+                and area(other.detection.box) < area(read.detection.box)):
+            return replace(read, detection=other.detection, crop=other.crop)
+        return better
 
     def _looked_closer(self, frame_bgr: np.ndarray, det: Detection, read: PlateRead | None) -> PlateRead | None:
         """`read` after the closer look around `det`, and after one more around the kept reading's
@@ -240,7 +238,7 @@ class Recognizer:
             closer = self.detector.look_closer(frame_bgr, around)
             if closer is None:
                 return read
-            read = self._closer_kept(read, self._read(frame_bgr, closer), det)
+            read = self._better_kept(read, self._read(frame_bgr, closer), det)
             if read is None or read.detection.box[2] >= LOOK_AGAIN_NARROWER * closer.box[2]:
                 return read
             around = read.detection
