@@ -54,12 +54,15 @@ def pasted_scenes(crops: list[tuple[Path, str]], datasets: str | Path, copies: i
     """`copies` pasted frames of each (crop, text) row."""
     datasets = Path(datasets)
     photos, backgrounds = paste_sources(datasets)
+    # each crop read once; photos and frames are read per sample, as the plate is swapped in place
+    images = [cv2.imread(str(path), cv2.IMREAD_COLOR) for path, _ in crops]
     out = []
-    for k, (crop_path, text) in enumerate(crops * copies):
+    for k in range(len(crops) * copies):
+        (crop_path, text), crop = crops[k % len(crops)], images[k % len(crops)]
         rng = np.random.default_rng([seed, 23, k])
         photo_path, box = photos[int(rng.integers(0, len(photos)))]
         back_path, back_boxes = backgrounds[int(rng.integers(0, len(backgrounds)))]
-        crop, photo, back = (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in (crop_path, photo_path, back_path))
+        photo, back = (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in (photo_path, back_path))
         if crop is None or photo is None or back is None:
             logger.warning("unreadable image skipped: %s", crop_path if crop is None else
                            photo_path if photo is None else back_path)
