@@ -91,7 +91,9 @@ def _pad_with_substitutions(probs, alphabet, found, k):
                 extra.append((text, best_p * row[alt] / max(probs[step, own], 1e-12)))
                 seen.add(text)
     extra.sort(key=lambda tp: tp[1], reverse=True)
-    return found + extra[: k - len(found)]
+    # a substitution's estimate can exceed a beam's probability (the character it replaces need
+    # not be the likeliest at its peak): all are sorted again, so candidates fall in order
+    return sorted(found + extra[: k - len(found)], key=lambda tp: tp[1], reverse=True)
 
 
 def aligned_steps(probs: np.ndarray, text: str, alphabet: str) -> list[int]:
