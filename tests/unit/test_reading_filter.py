@@ -4,7 +4,7 @@ and the plate inside a detection (`Detection.inner`) read in its place when it r
 import numpy as np
 import pytest
 
-from gateway.recognition import recognizer
+from gateway.recognition import formats, recognizer
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.ocr import Candidate, OcrBackend, OcrResult
 from gateway.recognition.recognizer import Recognizer
@@ -53,7 +53,21 @@ def test_a_plate_the_detector_is_sure_of_needs_a_tenth_of_the_floor():
 @pytest.mark.parametrize("score", [0.6, 0.95])
 def test_no_text_or_a_short_unsure_one_is_never_a_read(score):
     assert _texts(score, "", 0.9) == []
-    assert _texts(score, "AB1", 0.3) == []  # a badge or a sign
+    assert _texts(score, "AB1", 0.2) == []  # a badge or a sign
+    assert _texts(score, "V8", 0.4) == []
+
+
+def test_a_three_character_plate_the_detector_is_sure_of_needs_less_to_be_read():
+    # a vanity plate seen small reads 0.3-0.5 sure once ranked; from a doubtful detection it is
+    # still dropped (`UNI` fits no state format, so ranking lowers the OCR's confidence)
+    def ocr_confidence(ranked):
+        return ranked / formats.rank([("UNI", 1.0)], [])[0][1]
+
+    sure = recognizer.SURE_PLATE_SCORE
+    assert _texts(sure, "UNI", ocr_confidence(0.4)) == ["UNI"]
+    assert _texts(0.6, "UNI", ocr_confidence(0.4)) == []
+    assert _texts(sure, "UNI", ocr_confidence(recognizer.MIN_SHORT_READ_SURE_PLATE * 0.8)) == []
+    assert _texts(0.6, "UNI", ocr_confidence(recognizer.MIN_SHORT_READ * 1.1)) == ["UNI"]
 
 
 class ReadsBySize(OcrBackend):
