@@ -53,6 +53,19 @@ def gateway_cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
     return crop if crop.size else None
 
 
+def final_cut(recognizer, frame: np.ndarray, box) -> np.ndarray | None:
+    """The cut the gateway's reading of the plate at `box` came from (after its closer looks and
+    narrowing), or the detector's cut where no reading passed; None when the detector misses it."""
+    from gateway.recognition.boxes import iou
+
+    best, best_iou = None, MATCH_IOU
+    for read in recognizer.read_frame(frame):
+        overlap = iou(read.detection.box, box)
+        if overlap >= best_iou and read.crop is not None and read.crop.size:
+            best, best_iou = read.crop, overlap
+    return best if best is not None else gateway_cut(recognizer.detector, frame, box)
+
+
 def _scene_chunk(args) -> tuple[np.ndarray, list[str]]:
     seed, start, count = args
     from gateway.recognition.detector_tflite import TfliteDetector

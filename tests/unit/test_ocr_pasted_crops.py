@@ -19,6 +19,20 @@ def test_each_crop_is_cut_by_the_detector_from_a_frame(paste_datasets):
     assert y2 == y and np.array_equal(x2, x)
 
 
+def test_the_gateways_final_cut_is_as_many_plates_cut_closer(paste_datasets):
+    root, rows = paste_datasets
+    detector_x, detector_y = pasted_crops(rows, root, copies=2, seed=3, widths=(70, 110), workers=1)
+    x, y = pasted_crops(rows, root, copies=2, seed=3, widths=(70, 110), workers=1, cut="final")
+    # the same frames: a plate the detector finds is cut either way (the detector's cut where no
+    # reading passes), one only a closer look found as well; where the reading chose another box
+    # the cut differs
+    assert len(y) >= len(detector_y) and set(y) <= {t for _, t in rows}
+    assert x.shape[1:] == detector_x.shape[1:] and x.dtype == np.uint8
+    assert len(y) > len(detector_y) or not np.array_equal(x, detector_x)
+    with pytest.raises(ValueError, match="cut must be"):
+        pasted_crops(rows, root, copies=1, seed=3, workers=1, cut="closer")
+
+
 def test_without_the_photo_sets_it_says_what_is_missing(tmp_path, paste_datasets):
     _, rows = paste_datasets
     with pytest.raises(FileNotFoundError, match="kaggle-cars"):
