@@ -12,9 +12,9 @@ with the crop's text. A plate the detector does not find is skipped: the OCR
 never sees it in the car either. With `cut="final"` the cut is the one the
 gateway's whole reading chose (closer looks, box narrowed to the characters;
 `scene_crops.final_cut`), read with the shipped OCR files: what the OCR reads
-last in the car, about three times slower to make. Only training splits are used, so the
-stand-ins of `alpr eval distant --plates` (the crops' hold-out split) stay
-unseen.
+last in the car, about three times slower to make. Only training splits are
+used, so the stand-ins of `alpr eval distant --plates` (the crops' hold-out
+split) stay unseen.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def test_each_crop_is_cut_by_the_detector_from_a_frame(paste_datasets):
     assert y2 == y and np.array_equal(x2, x)
 
 
-def test_the_gateways_final_cut_is_as_many_plates_cut_closer(paste_datasets):
+def test_the_final_cut_finds_at_least_the_detectors_plates_cut_as_the_gateway_reads_them(paste_datasets):
     root, rows = paste_datasets
     detector_x, detector_y = pasted_crops(rows, root, copies=2, seed=3, widths=(70, 110), workers=1)
     x, y = pasted_crops(rows, root, copies=2, seed=3, widths=(70, 110), workers=1, cut="final")
