@@ -7,7 +7,7 @@ import pytest
 from gateway.recognition import formats, recognizer
 from gateway.recognition.detector import Detection, DetectorBackend
 from gateway.recognition.ocr import Candidate, OcrBackend, OcrResult
-from gateway.recognition.recognizer import Recognizer
+from gateway.recognition.recognizer import PlateRead, Recognizer
 
 
 class OneDetection(DetectorBackend):  # no name: not registered as a backend
@@ -155,3 +155,19 @@ def test_only_a_large_likely_box_no_reading_passes_is_looked_inside(box, score, 
     assert det.looks == looks
     if looks:  # the plate inside reads and is kept, with its own box
         assert [(r.text, r.detection.box) for r in reads] == [("7ABC123", (145, 115, 90, 30))]
+
+
+def test_of_two_readings_that_disagree_the_text_both_back_more_is_kept():
+    det = Detection((100, 100, 90, 30), 0.9)
+    rec = Recognizer(OneDetection(0.9), FixedReading("7ABC123", 0.5), closer_look=False)
+    first = PlateRead(det, [("7ABC123", 0.30), ("7ABC128", 0.25)])
+    second = PlateRead(det, [("7ABC128", 0.28), ("7ABC123", 0.02)])
+    # 0.53 for 7ABC128 against 0.32, though 7ABC123 ranked itself highest
+    assert rec._better_kept(first, second, det) is second
+    assert rec._better_kept(second, first, det) is second
+    # a text only one reading backs: the better-ranked reading, as before
+    other = PlateRead(det, [("7ABC999", 0.29)])
+    assert rec._better_kept(first, other, det) is first
+    # a reading the filter keeps still wins over one it drops, whatever the votes
+    dropped = PlateRead(det, [("7A", 0.45), ("7ABC123", 0.01)])
+    assert rec._better_kept(dropped, other, det) is other
