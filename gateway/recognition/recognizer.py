@@ -4,7 +4,8 @@ Where a first reading leaves doubt the plate is read again: from a box
 narrowed to its characters (`text_span`), from the detector's closer look,
 from a smaller plate the detector saw inside the box (`Detection.inner`), or
 from the box another detector pass drew (`Detection.alternative`); the
-better-ranked reading is kept, unless only the other would pass the filter.
+better-ranked reading is kept, unless only the other would pass the filter
+or the two readings together back the other's text more.
 
 `Recognizer.read_frame()` is what the stage, `alpr recognize`, the
 evaluations and the benchmarks all run, so that each measures the same thing.
