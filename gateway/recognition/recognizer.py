@@ -72,13 +72,14 @@ def _candidates(result) -> list[tuple[str, float]]:
     return out
 
 
-def _too_short(read: PlateRead, det: Detection) -> bool:
-    """A reading too short and too unsure to be a plate rather than a badge or a sign."""
+def _too_short(read: PlateRead, sure_plate: bool) -> bool:
+    """A reading too short and too unsure to be a plate rather than a badge or a sign; `sure_plate`:
+    the detector is SURE_PLATE_SCORE sure of the box."""
     chars = len(read.text)
     if chars > SHORT_READ_CHARS:
         return False
-    sure_plate = det.score >= SURE_PLATE_SCORE and chars == SHORT_READ_CHARS
-    return read.confidence < (MIN_SHORT_READ_SURE_PLATE if sure_plate else MIN_SHORT_READ)
+    floor = MIN_SHORT_READ_SURE_PLATE if sure_plate and chars == SHORT_READ_CHARS else MIN_SHORT_READ
+    return read.confidence < floor
 
 
 def create_ocr(name: str = "tflite", threads: int = 1, **options):
@@ -227,8 +228,9 @@ class Recognizer:
 
     def _kept(self, read: PlateRead | None, det: Detection) -> bool:
         """Whether `read` is plausible enough to report `det` as a plate."""
-        floor = self.min_read * (SURE_PLATE_READ_SHARE if det.score >= SURE_PLATE_SCORE else 1.0)
-        return read is not None and bool(read.text) and read.confidence >= floor and not _too_short(read, det)
+        sure_plate = det.score >= SURE_PLATE_SCORE
+        floor = self.min_read * (SURE_PLATE_READ_SHARE if sure_plate else 1.0)
+        return read is not None and bool(read.text) and read.confidence >= floor and not _too_short(read, sure_plate)
 
     def _better_kept(self, read: PlateRead | None, other: PlateRead | None,
                      det: Detection) -> PlateRead | None:
@@ -258,12 +260,12 @@ class Recognizer:
         if kept != self._kept(other, det):
             return read if kept else other
         better = _better(read, other)
-        if read is not None and other is not None and read.text != other.text:
-            backed = max((read, other), key=lambda r: _support(r.text, read, other))
-            if _support(backed.text, read, other) > _support(better.text, read, other):
-                return backed
-        if (better is read and read is not None and other is not None and other.text == read.text
-                and area(other.detection.box) < area(read.detection.box)):
+        if read is None or other is None:
+            return better
+        if read.text != other.text:
+            worse = other if better is read else read
+            return worse if _support(worse.text, read, other) > _support(better.text, read, other) else better
+        if better is read and area(other.detection.box) < area(read.detection.box):
             return replace(read, detection=other.detection, crop=other.crop)
         return better
 
