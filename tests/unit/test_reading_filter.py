@@ -171,3 +171,39 @@ def test_of_two_readings_that_disagree_the_text_both_back_more_is_kept():
     # a reading the filter keeps still wins over one it drops, whatever the votes
     dropped = PlateRead(det, [("7A", 0.45), ("7ABC123", 0.01)])
     assert rec._better_kept(dropped, other, det) is other
+
+
+class Detections(DetectorBackend):
+    def __init__(self, *dets):
+        self.dets = dets
+
+    def detect(self, frame_bgr):
+        return list(self.dets)
+
+
+class ReadsByBox(OcrBackend):
+    """Each box's reading, by the crop's width (rectify keeps the box's size, with its margin)."""
+
+    def __init__(self, by_width):
+        self.by_width = by_width
+
+    def read(self, crop_bgr):
+        text, confidence = next(v for w, v in self.by_width.items() if abs(crop_bgr.shape[1] - w) < 15)
+        return OcrResult(text, confidence, [], [Candidate(text, confidence)])
+
+
+@pytest.mark.parametrize("readings, second_score, expected", [
+    ({90: ("IMJSAYN", 0.39), 60: ("SAYN", 0.41)}, 0.6, ("IMJSAYN", 90)),  # a piece of the plate: the whole
+    ({90: ("SAYN", 0.41), 60: ("IMJSAYN", 0.39)}, 0.6, ("IMJSAYN", 60)),
+    ({90: ("7ABC123", 0.6), 60: ("7ABC123", 0.7)}, 0.6, ("7ABC123", 90)),  # read twice: the first kept
+    # two texts: the detection the detector is surer of, however sure each reading
+    ({90: ("7ABC123", 0.3), 60: ("7ABC128", 0.6)}, 0.6, ("7ABC123", 90)),
+    ({90: ("7ABC123", 0.6), 60: ("7ABC128", 0.3)}, 0.95, ("7ABC128", 60)),
+])
+def test_two_detections_of_one_plate_give_one_reading(readings, second_score, expected):
+    dets = Detections(Detection((100, 100, 90, 30), 0.9), Detection((125, 102, 60, 26), second_score))
+    rec = Recognizer(dets, ReadsByBox(readings), closer_look=False)
+    assert [(r.text, r.detection.box[2]) for r in rec.read_frame(FRAME)] == [expected]
+    # two plates side by side stay two readings
+    apart = Detections(Detection((100, 100, 90, 30), 0.9), Detection((300, 102, 60, 26), second_score))
+    assert len(Recognizer(apart, ReadsByBox(readings), closer_look=False).read_frame(FRAME)) == 2
