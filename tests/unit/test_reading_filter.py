@@ -146,7 +146,7 @@ class CountsLooksInside(DetectorBackend):
     ((100, 100, 180, 60), 0.7, ("", 0.0), 1),  # a large, likely box no reading passes: looked inside
     ((100, 100, 180, 60), 0.7, ("7ABC123", 0.6), 0),  # its reading passes: no need
     ((100, 100, 70, 30), 0.7, ("", 0.0), 0),  # too narrow for a readable plate half its width
-    ((100, 100, 180, 60), 0.5, ("", 0.0), 0),  # the detector is unsure of it: most are signs
+    ((100, 100, 180, 60), 0.42, ("", 0.0), 0),  # too unsure to be read at all: most are signs
 ])
 def test_only_a_large_likely_box_no_reading_passes_is_looked_inside(box, score, first, looks):
     det = CountsLooksInside(box, score)
@@ -179,6 +179,46 @@ class Detections(DetectorBackend):
 
     def detect(self, frame_bgr):
         return list(self.dets)
+
+
+@pytest.mark.parametrize("box, read", [
+    ((100, 100, 60, 30), True),  # a distant plate is often a faint detection that reads well
+    ((100, 100, 200, 60), False),  # a faint large one is most often a light or a sign
+])
+def test_a_small_faint_detection_is_read_and_a_large_one_is_not(box, read):
+    score = (recognizer.MIN_SMALL_DETECTION_SCORE + recognizer.MIN_DETECTION_SCORE) / 2
+    rec = Recognizer(Detections(Detection(box, score)), FixedReading("7ABC123", 0.9), closer_look=False)
+    assert [r.text for r in rec.read_frame(FRAME)] == (["7ABC123"] if read else [])
+    # below the floor for small ones, nothing is read
+    faint = Detection(box, recognizer.MIN_SMALL_DETECTION_SCORE - 0.01)
+    assert Recognizer(Detections(faint), FixedReading("7ABC123", 0.9), closer_look=False).read_frame(FRAME) == []
+
+
+class LooksAroundInner(LargeBoxWithInner):
+    """Its closer look around the inner plate draws the plate's own, smaller box."""
+
+    def __init__(self):
+        self.around = []
+
+    def look_closer(self, frame_bgr, det):
+        self.around.append(det.box)
+        x, y, w, h = det.box
+        return Detection((x + 5, y + 3, w - 10, h - 6), det.score) if w < 120 else None
+
+
+def test_an_unsure_reading_of_another_box_is_looked_at_closer_around_that_box():
+    det = LooksAroundInner()
+    # the large box reads nothing; the inner plate reads unsure: the closer look goes around the
+    # inner box (the large box's own look found nothing) and its box is kept with the same text
+    rec = Recognizer(det, ReadsBySize(("", 0.0), ("7ABC123", 0.3)), closer_look=True)
+    reads = rec.read_frame(FRAME)
+    assert det.around == [(100, 100, 180, 60), (140, 115, 90, 30)]
+    assert [(r.text, r.detection.box) for r in reads] == [("7ABC123", (145, 118, 80, 24))]
+    # read sure from the inner box, it is kept as it is: no look around it
+    det = LooksAroundInner()
+    rec = Recognizer(det, ReadsBySize(("", 0.0), ("7ABC123", 0.9)), closer_look=True)
+    assert [(r.text, r.detection.box) for r in rec.read_frame(FRAME)] == [("7ABC123", (140, 115, 90, 30))]
+    assert det.around == [(100, 100, 180, 60)]
 
 
 class ReadsByBox(OcrBackend):
