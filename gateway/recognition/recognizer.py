@@ -5,7 +5,9 @@ narrowed to its characters (`text_span`), from the detector's closer look,
 from a smaller plate the detector saw inside the box (`Detection.inner`), or
 from the box another detector pass drew (`Detection.alternative`); the
 better-ranked reading is kept, unless only the other would pass the filter
-or the two readings together back the other's text more.
+or the two readings together back the other's text more. Where the reading
+of such another box wins and is still unsure, the detector looks closer
+around that box too. Two detections of one plate give one reading.
 
 `Recognizer.read_frame()` is what the stage, `alpr recognize`, the
 evaluations and the benchmarks all run, so that each measures the same thing.
