@@ -341,7 +341,7 @@ class Recognizer:
         """
         other = self._read(frame_bgr, box)
         kept = self._better_kept(read, other, det)
-        if kept is other and self._worth_a_closer_look(box, other):
+        if other is not None and kept is other and self._worth_a_closer_look(box, other):
             kept = self._looked_closer(frame_bgr, det, kept, around=other.detection)
         return kept
 

@@ -247,3 +247,11 @@ def test_two_detections_of_one_plate_give_one_reading(readings, second_score, ex
     # two plates side by side stay two readings
     apart = Detections(Detection((100, 100, 90, 30), 0.9), Detection((300, 102, 60, 26), second_score))
     assert len(Recognizer(apart, ReadsByBox(readings), closer_look=False).read_frame(FRAME)) == 2
+
+
+def test_boxes_outside_the_frame_read_nothing_and_break_nothing():
+    # a detection and the plate inside it wholly beyond the frame's edge (a stale or corrupt box):
+    # neither can be cut, so neither reads, and the closer looks are skipped
+    outside = Detections(Detection((700, 500, 180, 60), 0.9, inner=Detection((740, 515, 90, 30), 0.9)))
+    rec = Recognizer(outside, FixedReading("7ABC123", 0.3), closer_look=True)
+    assert rec.read_frame(FRAME) == []
