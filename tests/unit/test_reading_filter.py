@@ -145,10 +145,11 @@ class CountsLooksInside(DetectorBackend):
 @pytest.mark.parametrize("box, score, first, looks", [
     ((100, 100, 180, 60), 0.7, ("", 0.0), 1),  # a large, likely box no reading passes: looked inside
     ((100, 100, 180, 60), 0.7, ("7ABC123", 0.6), 0),  # its reading passes: no need
+    ((100, 100, 180, 60), 0.7, ("ITSTHELAW", 0.9), 1),  # it passes, but fits no state format: a slogan?
     ((100, 100, 70, 30), 0.7, ("", 0.0), 0),  # too narrow for a readable plate half its width
     ((100, 100, 180, 60), 0.42, ("", 0.0), 0),  # too unsure to be read at all: most are signs
 ])
-def test_only_a_large_likely_box_no_reading_passes_is_looked_inside(box, score, first, looks):
+def test_a_large_box_no_reading_passes_or_read_outside_the_formats_is_looked_inside(box, score, first, looks):
     det = CountsLooksInside(box, score)
     rec = Recognizer(det, ReadsBySize(first, ("7ABC123", 0.6)), closer_look=True)
     reads = rec.read_frame(FRAME)
