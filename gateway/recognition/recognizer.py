@@ -358,35 +358,45 @@ class Recognizer:
         return not self._kept(read, det) or not formats.fits(read.text)
 
     def read_frame(self, frame_bgr: np.ndarray) -> list[PlateRead]:
-        reads = []
+        reads: list[PlateRead] = []
         for det in self.detector.detect(frame_bgr):
             if not self._worth_reading(det):
                 continue
-            read = self._read(frame_bgr, det)
-            if self._worth_a_closer_look(det, read):
-                read = self._looked_closer(frame_bgr, det, read)
-            if det.inner is not None:
-                read = self._read_other_box(frame_bgr, det, read, det.inner)
-            # The box another pass drew where this one's reading fails (a fine-pass piece of a
-            # plate can win the merge). Fourteenth session, on the choice sets: dash-camera
-            # training scenes found 96.4 -> 97.1 %, the training-split US stand-ins 3 more found
-            # and 1 more read of 1692, pasted us-speed plates 1 more found. Reading every
-            # alternative (1.1 reads more per dash-camera frame, about 3.5 ms) read 2 pasted
-            # plates more; those the detector is SMALL_LOOK_SCORE sure of are a third of them.
-            if (det.alternative is not None and det.alternative.score >= SMALL_LOOK_SCORE
-                    and not self._kept(read, det)):
-                read = self._read_other_box(frame_bgr, det, read, det.alternative)
-            if self._worth_a_look_inside(det, read):
-                inside = self.detector.look_inside(frame_bgr, det)
-                if inside is not None:
-                    read = self._read_other_box(frame_bgr, det, read, inside)
+            read = self._read_detection(frame_bgr, det)
             if not self._kept(read, det):
                 logger.debug("detection at %s dropped: no plausible reading", det.box)
                 continue
-            same = next((k for k, r in enumerate(reads)
-                         if iou(r.detection.box, read.detection.box) > SAME_PLATE_IOU), None)
-            if same is None:
-                reads.append(read)
-            else:
-                reads[same] = _whole_plate(reads[same], read)
+            _add_once(reads, read)
         return reads
+
+    def _read_detection(self, frame_bgr: np.ndarray, det: Detection) -> PlateRead | None:
+        """The best reading of one detection's plate, after whatever further looks it is worth."""
+        read = self._read(frame_bgr, det)
+        if self._worth_a_closer_look(det, read):
+            read = self._looked_closer(frame_bgr, det, read)
+        if det.inner is not None:
+            read = self._read_other_box(frame_bgr, det, read, det.inner)
+        # The box another pass drew where this one's reading fails (a fine-pass piece of a
+        # plate can win the merge). Fourteenth session, on the choice sets: dash-camera
+        # training scenes found 96.4 -> 97.1 %, the training-split US stand-ins 3 more found
+        # and 1 more read of 1692, pasted us-speed plates 1 more found. Reading every
+        # alternative (1.1 reads more per dash-camera frame, about 3.5 ms) read 2 pasted
+        # plates more; those the detector is SMALL_LOOK_SCORE sure of are a third of them.
+        if (det.alternative is not None and det.alternative.score >= SMALL_LOOK_SCORE
+                and not self._kept(read, det)):
+            read = self._read_other_box(frame_bgr, det, read, det.alternative)
+        if self._worth_a_look_inside(det, read):
+            inside = self.detector.look_inside(frame_bgr, det)
+            if inside is not None:
+                read = self._read_other_box(frame_bgr, det, read, inside)
+        return read
+
+
+def _add_once(reads: list[PlateRead], read: PlateRead) -> None:
+    """`read` added to a frame's `reads`, or in place of the reading of the same plate there
+    (see SAME_PLATE_IOU)."""
+    same = next((k for k, r in enumerate(reads) if iou(r.detection.box, read.detection.box) > SAME_PLATE_IOU), None)
+    if same is None:
+        reads.append(read)
+    else:
+        reads[same] = _whole_plate(reads[same], read)
