@@ -262,15 +262,18 @@ class Recognizer:
         positions = list(getattr(result, "char_positions", None) or [])
         return PlateRead(det, formats.rank(_candidates(result), char_conf), char_conf, crop), positions
 
+    def _small(self, det: Detection) -> bool:
+        """A distant plate's box: under SMALL_PLATE_PX as the detector's finest pass sees it."""
+        return self.detector.seen_width(det) < SMALL_PLATE_PX
+
     def _worth_reading(self, det: Detection) -> bool:
-        return det.score >= self.min_score or (det.score >= MIN_SMALL_DETECTION_SCORE
-                                               and self.detector.seen_width(det) < SMALL_PLATE_PX)
+        return det.score >= self.min_score or (det.score >= MIN_SMALL_DETECTION_SCORE and self._small(det))
 
     def _worth_a_closer_look(self, det: Detection, read: PlateRead | None) -> bool:
         if not self.closer_look:
             return False
         sure = read.confidence if read is not None else 0.0
-        distant = det.score >= SMALL_LOOK_SCORE and self.detector.seen_width(det) < SMALL_PLATE_PX
+        distant = det.score >= SMALL_LOOK_SCORE and self._small(det)
         return distant or (sure < CLOSER_LOOK_BELOW and (sure >= CLOSER_LOOK_FROM or det.score >= SURE_PLATE_SCORE))
 
     def _kept(self, read: PlateRead | None, det: Detection) -> bool:
@@ -321,7 +324,7 @@ class Recognizer:
         """`read` after the closer look around `det` (or `around`, another box for its plate), and
         after one more around the kept reading's box where its characters showed the closer look's
         box too wide (see LOOK_AGAIN_NARROWER)."""
-        around = around or det
+        around = around if around is not None else det
         for _ in range(2):
             closer = self.detector.look_closer(frame_bgr, around)
             if closer is None:

@@ -37,16 +37,23 @@ MATCH_IOU = 0.3  # a detection this close to a plate is the gateway's cut of it
 TEXT_SETS = ("openalpr-benchmarks/br-scenes", "openalpr-benchmarks/eu-scenes")
 
 
-def gateway_cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
-    """The gateway's crop of the plate at `box`, or None when the detector misses it."""
+def _nearest(items, box, box_of):
+    """The item whose box (`box_of(item)`) overlaps `box` most, at least MATCH_IOU; else None."""
     from gateway.recognition.boxes import iou
-    from gateway.recognition.rectify import rectify
 
     best, best_iou = None, MATCH_IOU
-    for det in detector.detect(frame):
-        overlap = iou(det.box, box)
+    for item in items:
+        overlap = iou(box_of(item), box)
         if overlap >= best_iou:
-            best, best_iou = det, overlap
+            best, best_iou = item, overlap
+    return best
+
+
+def gateway_cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
+    """The gateway's crop of the plate at `box`, or None when the detector misses it."""
+    from gateway.recognition.rectify import rectify
+
+    best = _nearest(detector.detect(frame), box, lambda det: det.box)
     if best is None:
         return None
     crop = rectify(frame, best.box, best.corners)
@@ -56,14 +63,9 @@ def gateway_cut(detector, frame: np.ndarray, box) -> np.ndarray | None:
 def final_cut(recognizer, frame: np.ndarray, box) -> np.ndarray | None:
     """The cut the gateway's reading of the plate at `box` came from (after its closer looks and
     narrowing), or the detector's cut where no reading passed; None when the detector misses it."""
-    from gateway.recognition.boxes import iou
-
-    best, best_iou = None, MATCH_IOU
-    for read in recognizer.read_frame(frame):
-        overlap = iou(read.detection.box, box)
-        if overlap >= best_iou and read.crop is not None and read.crop.size:
-            best, best_iou = read.crop, overlap
-    return best if best is not None else gateway_cut(recognizer.detector, frame, box)
+    cut = [read for read in recognizer.read_frame(frame) if read.crop is not None and read.crop.size]
+    best = _nearest(cut, box, lambda read: read.detection.box)
+    return best.crop if best is not None else gateway_cut(recognizer.detector, frame, box)
 
 
 def _scene_chunk(args) -> tuple[np.ndarray, list[str]]:
