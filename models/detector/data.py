@@ -69,7 +69,8 @@ def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
         raise SceneLabelsError(f"{labels} is missing: a scenes folder needs labels.tsv "
                                "(file, x, y, w, h, plate; tab separated)")
     out: dict[str, list[tuple[list[float], str]]] = {}
-    for n, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), 1):
+    # utf-8-sig: a spreadsheet's byte-order mark would otherwise become part of the first file name
+    for n, line in enumerate(labels.read_text(encoding="utf-8-sig").splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split("\t")
@@ -79,6 +80,8 @@ def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
             raise SceneLabelsError(f"{labels} line {n}: x, y, w, h must be numbers") from None
         if len(box) != 4 or not parts[0]:
             raise SceneLabelsError(f"{labels} line {n}: expected file, x, y, w, h[, plate]")
+        if not all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
+            raise SceneLabelsError(f"{labels} line {n}: the box must be finite, with a width and height over 0")
         out.setdefault(parts[0], []).append((box, parts[5].strip().upper() if len(parts) > 5 else ""))
     return out
 

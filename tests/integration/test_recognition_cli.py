@@ -85,3 +85,49 @@ def test_bench_pipeline_accounts_for_every_frame_and_times_the_reads():
     assert result["frames"] == (result["frames_read"] + result["frames_skipped"] + result["frames_unreadable"]
                                 + result["frames_failed"])
     assert 0 < result["read_latency_median_ms"] <= result["read_latency_p95_ms"]
+
+
+def test_eval_scenes_names_an_unreadable_image_and_scores_the_rest(tmp_path):
+    folder = tmp_path / "set"
+    write_scene_set(folder, 2, seed=5)
+    (folder / "bad.jpg").write_bytes(b"not an image")
+    with (folder / "labels.tsv").open("a") as fh:
+        fh.write("bad.jpg\t10\t10\t60\t20\tABC123\n")
+    proc = alpr("eval", "scenes", str(folder), "--json")
+    assert proc.returncode == 1
+    assert "bad.jpg" in proc.stderr and "Traceback" not in proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["unreadable"] == ["bad.jpg"] and result["images"] == 2 and result["plates"] >= 2
+
+
+def test_eval_scenes_refuses_labels_it_cannot_score(tmp_path):
+    write_scene_set(tmp_path / "set", 1, seed=6)
+    labels = tmp_path / "set" / "labels.tsv"
+    first = labels.read_text().splitlines()[0].split("\t")[0]
+    for content, message in (("", "lists no plates"), (f"{first}\tnan\tinf\t-5\t0\tABC\n", "finite")):
+        labels.write_text(content)
+        proc = alpr("eval", "scenes", str(tmp_path / "set"), "--json")
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    # a byte-order mark (a spreadsheet's export) is not part of the first file's name
+    labels.write_text(f"{first}\t10\t10\t60\t20\tABC123\n", encoding="utf-8-sig")
+    assert alpr("eval", "scenes", str(tmp_path / "set"), "--json", "--detect-only").returncode == 0
+
+
+def test_bench_recognize_names_what_it_could_not_time(tmp_path):
+    write_scene_set(tmp_path / "set", 1, seed=7)
+    (tmp_path / "set" / "bad.jpg").write_bytes(b"")
+    proc = alpr("bench", "recognize", str(tmp_path / "set"), "--workers", "1", "--json", "--no-fine-pass")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["frames"] == 1 and result["skipped_unreadable"] == ["bad.jpg"] and "bad.jpg" in proc.stderr
+    missing = alpr("bench", "recognize", str(tmp_path / "nothere"), "--json")
+    assert missing.returncode == 1 and "is not a folder" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_counts_and_thread_options_refuse_values_out_of_range(tmp_path):
+    for args in (("eval", "scenes", str(tmp_path), "--limit", "-1"),
+                 ("recognize", "--threads", "0", "x.jpg"),
+                 ("bench", "recognize", "--workers", "two")):
+        proc = alpr(*args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, args
+        assert "--limit" in proc.stderr or "--threads" in proc.stderr or "--workers" in proc.stderr

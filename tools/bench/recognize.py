@@ -10,6 +10,7 @@ single-thread models, over the same frames. Without DIR, seeded synthetic
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import platform
@@ -18,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.errors import AlprError
 from tools.cli import common
 from tools.cli.commands.recognize import add_model_options, recognizer
+
+logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
@@ -27,28 +31,47 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 def register(subparsers) -> None:
     p = subparsers.add_parser("recognize", help="recognition time per frame and frames per second")
     p.add_argument("dir", nargs="?", metavar="DIR", help="folder of frames (default: synthetic scenes)")
-    p.add_argument("--limit", type=int, default=100, help="at most N frames (default 100)")
-    p.add_argument("--workers", type=int, default=0, help="processes for the throughput run (default: cores)")
+    p.add_argument("--limit", type=common.at_least(1), default=100, help="at most N frames (default 100)")
+    p.add_argument("--workers", type=common.at_least(0), default=0,
+                   help="processes for the throughput run (default: cores)")
     add_model_options(p, threads=False)
     common.add_json(p)
     p.set_defaults(func=run)
 
 
-def load_frames(folder: str | None, limit: int) -> list[np.ndarray]:
+class BenchFramesError(AlprError):
+    """The folder of frames to time cannot be used."""
+
+
+def load_frames(folder: str | None, limit: int) -> tuple[list[np.ndarray], list[str]]:
+    """The frames to time, and the image files of `folder` that could not be decoded (skipped,
+    and named on stderr: a figure over fewer frames than the folder holds must say so)."""
     import cv2
 
     if folder is None:
         from models.synth.scenes import render_scene
 
         rng = np.random.default_rng(462)
-        return [render_scene(rng, 1280, 720, n_plates=2)[0] for _ in range(min(limit, 30))]
+        return [render_scene(rng, 1280, 720, n_plates=2)[0] for _ in range(min(limit, 30))], []
+    if not Path(folder).is_dir():
+        raise BenchFramesError(f"{folder} is not a folder: give a folder of JPEG/PNG frames")
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    frames = [img for img in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in paths) if img is not None]
+    frames, skipped = [], []
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            logger.warning("skipped %s: cannot be read as an image", path)
+            skipped.append(path.name)
+        else:
+            frames.append(image)
     if not frames:
-        from gateway.errors import AlprError
+        raise BenchFramesError(f"no readable images in {folder} (JPEG, PNG or BMP)")
+    return frames, skipped
 
-        raise AlprError(f"no readable images in {folder}")
-    return frames
+
+def _frame_size(frames: list[np.ndarray]) -> str:
+    sizes = sorted({f"{f.shape[1]}x{f.shape[0]}" for f in frames})
+    return sizes[0] if len(sizes) == 1 else "mixed: " + ", ".join(sizes)
 
 
 _worker = None
@@ -65,7 +88,7 @@ def _one(frame):
 
 def run(args) -> int:
     args.threads = 1  # the figure asked for is per frame on one thread; all cores come from processes
-    frames = load_frames(args.dir, args.limit)
+    frames, skipped = load_frames(args.dir, args.limit)
     rec = recognizer(args)
     for frame in frames[:3]:
         rec.read_frame(frame)
@@ -82,10 +105,10 @@ def run(args) -> int:
         pool.map(_one, work, chunksize=4)
         fps = len(work) / (time.perf_counter() - t0)
     t = np.array(times)
-    h, w = frames[0].shape[:2]
     result = {
         "frames": len(frames),
-        "frame_size": f"{w}x{h}",
+        "skipped_unreadable": skipped,
+        "frame_size": _frame_size(frames),
         "plates_found": plates,
         "ms_median": round(float(np.median(t)), 1),
         "ms_p95": round(float(np.percentile(t, 95)), 1),

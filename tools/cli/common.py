@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
@@ -16,6 +17,22 @@ def datadir(args) -> DataDir:
 
 def config(args) -> Config:
     return Config.load(datadir(args).config_file)
+
+
+def at_least(low: int):
+    """An argparse type: a whole number not under `low` (a thread count, a limit), so that a
+    wrong value is refused by name rather than failing later in a way that blames something else."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is too small: {low} or more")
+        return value
+
+    parse.__name__ = f"whole number >= {low}"
+    return parse
 
 
 def add_json(parser) -> None:

@@ -12,6 +12,7 @@ never trained on (models.detector.data.is_held_out).
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from gateway.errors import AlprError
 from gateway.recognition.boxes import iou
 from tools.cli import common
 from tools.cli.commands.recognize import add_model_options, recognizer
+
+logger = logging.getLogger(__name__)
 
 WIDTH_BINS = ((0, 40), (40, 80), (80, 160), (160, 100000))
 
@@ -35,7 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--split", choices=("all", "holdout", "train"), default="all",
                    help="all images, or one side of the detector's fixed training split (default all)")
     p.add_argument("--detect-only", action="store_true", help="skip reading (detection figures only)")
-    p.add_argument("--limit", type=int, default=0, help="evaluate at most N images")
+    p.add_argument("--limit", type=common.at_least(0), default=0, help="evaluate at most N images (0: all)")
     p.add_argument("--errors", action="store_true", help="also list missed and misread plates")
     add_model_options(p)
     common.add_json(p)
@@ -68,28 +71,40 @@ def match(truth: list[list[float]], boxes: list, threshold: float = 0.5) -> dict
     return pairs
 
 
+def _boxes_and_texts(rec, image, detect_only: bool) -> list[tuple]:
+    if detect_only:
+        return [(d.box, "") for d in rec.detector.detect(image)]
+    return [(p.detection.box, p.text) for p in rec.read_frame(image)]
+
+
 def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, limit: int = 0) -> dict:
     import cv2
 
     from models.detector.data import is_held_out
 
     labels = read_labels(folder)
+    if not labels:
+        raise SceneDataError(f"{folder / 'labels.tsv'} lists no plates: nothing to evaluate")
     set_name = f"{folder.parent.name}/{folder.name}"
     files = sorted(f for f in labels if split == "all" or is_held_out(set_name, f) == (split == "holdout"))
     if limit:
         files = files[:limit]
     plates = found = detections = true_dets = known = exact = 0
     by_width = {f"{lo}-{hi if hi < 100000 else ''}": [0, 0] for lo, hi in WIDTH_BINS}
-    times, errors = [], []
+    times, errors, unreadable = [], [], []
+    warm = False
     for name in files:
         image = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
         if image is None:
-            raise SceneDataError(f"{folder / name} is listed in labels.tsv but cannot be read as an image")
+            # one bad file must not cost the figures of the rest; it is named, and the run fails
+            logger.error("%s is listed in labels.tsv but cannot be read as an image: left out", folder / name)
+            unreadable.append(name)
+            continue
+        if not warm:  # the first call allocates the models' buffers: not a frame's time
+            _boxes_and_texts(rec, image, detect_only)
+            warm = True
         t0 = time.perf_counter()
-        if detect_only:
-            reads = [(d.box, "") for d in rec.detector.detect(image)]
-        else:
-            reads = [(p.detection.box, p.text) for p in rec.read_frame(image)]
+        reads = _boxes_and_texts(rec, image, detect_only)
         times.append((time.perf_counter() - t0) * 1000.0)
         truth = labels[name]
         pairs = match([b for b, _ in truth], [b for b, _ in reads])
@@ -108,11 +123,14 @@ def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, l
                 exact += read == text
             if read is None or (text and not detect_only and read != text):
                 errors.append({"file": name, "box": box, "plate": text, "read": read})
-    t = np.array(times) if times else np.zeros(1)
+    if not times:
+        raise SceneDataError(f"none of the {len(files)} images listed in {folder / 'labels.tsv'} could be read")
+    t = np.array(times)
     out = {
         "dir": str(folder),
         "split": split,
-        "images": len(files),
+        "images": len(files) - len(unreadable),
+        "unreadable": unreadable,
         "plates": plates,
         "recall": round(found / max(plates, 1), 4),
         "precision": round(true_dets / max(detections, 1), 4),
@@ -135,4 +153,4 @@ def run(args) -> int:
         result["errors"] = errors
     human = "\n".join(f"{k}: {v}" for k, v in result.items() if k != "errors")
     common.emit(result, args.json, human)
-    return 0
+    return 1 if result["unreadable"] else 0
