@@ -7,11 +7,15 @@ writes outside the folder and a technician can back up a car by copying it.
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import DataFolderError
+
+logger = logging.getLogger(__name__)
 
 ENV_VAR = "ALPR_DATA"
 DEFAULT = "./data"
@@ -28,7 +32,8 @@ class DataDir:
 
     def ensure(self) -> DataDir:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private(self.root)
             for sub in ("images", "frames", "keys", "tls", "exports", "backups", "logs"):
                 (self.root / sub).mkdir(exist_ok=True)
         except OSError as exc:
@@ -73,3 +78,17 @@ class DataDir:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+
+def _private(root: Path) -> None:
+    """The folder closed to other local accounts: it holds every read, plate crop, password hash and
+    one-time-code secret, which policy 462 allows only trained, named users to see."""
+    mode = stat.S_IMODE(root.stat().st_mode)
+    if mode & 0o077:
+        try:
+            root.chmod(mode & 0o700)
+            logger.warning("data folder %s was open to other local accounts (mode %o): closed to 700",
+                           root, mode)
+        except OSError as exc:
+            logger.warning("data folder %s is open to other local accounts (mode %o) and cannot be "
+                           "closed (%s): make it private (chmod 700)", root, mode, exc.strerror)

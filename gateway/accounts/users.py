@@ -58,22 +58,34 @@ def create_user(
     if get_user(name) is not None:
         raise AccountError(f"a user named {name!r} already exists")
     passwords.check_rules(password, name)
-    user = User.create(
-        username=name,
-        password_hash=passwords.hash_password(password),
-        role=role,
-        full_name=full_name,
-        agency=agency,
-        clets_authorized=clets,
-        totp_secret=pyotp.random_base32(),
-    )
-    audit.record(
-        "user_created", username=by, query=name, outcome="ok",
-        detail=f"role={role} clets={'yes' if clets else 'no'}",
-    )
+    today = dt.date.today()
     if trained_until is not None:
-        record_training(user, completed_on=dt.date.today(), expires_on=trained_until, by=by)
+        _check_training_dates(today, trained_until)
+    # one transaction: an account whose training could not be recorded must not be left behind
+    # half made (its one-time-code secret never shown, its name taken)
+    with User._meta.database.atomic():
+        user = User.create(
+            username=name,
+            password_hash=passwords.hash_password(password),
+            role=role,
+            full_name=full_name,
+            agency=agency,
+            clets_authorized=clets,
+            totp_secret=pyotp.random_base32(),
+        )
+        audit.record(
+            "user_created", username=by, query=name, outcome="ok",
+            detail=f"role={role} clets={'yes' if clets else 'no'}",
+        )
+        if trained_until is not None:
+            record_training(user, completed_on=today, expires_on=trained_until, by=by)
     return user
+
+
+def _check_training_dates(completed_on: dt.date, expires_on: dt.date) -> None:
+    if expires_on <= completed_on:
+        raise AccountError(f"the training expiry date ({expires_on}) must be after the completion date "
+                           f"({completed_on})")
 
 
 def provisioning_uri(user: User) -> str:
@@ -89,8 +101,7 @@ def record_training(
     course: str = "ALPR operator",
     by: str = "",
 ) -> TrainingRecord:
-    if expires_on <= completed_on:
-        raise AccountError("the training expiry date must be after the completion date")
+    _check_training_dates(completed_on, expires_on)
     record = TrainingRecord.create(
         user=user, course=course, completed_on=completed_on, expires_on=expires_on, recorded_by=by
     )

@@ -3,6 +3,9 @@
 Every step is an AlertEvent (who, when, outcome, note) and an access record.
 Policy 462.3(f): enforcement cannot be recorded before a CLETS verification,
 and only a CLETS-authorised user (462.3(e)) may record that verification.
+Once enforcement is recorded the alert is closed: neither the verification it
+rested on nor the outcome can be recorded again (a note, through `acknowledge`,
+can still be added to the record; nothing in it is replaced).
 """
 
 from __future__ import annotations
@@ -57,6 +60,18 @@ def acknowledge(alert: Alert | int, username: str, note: str = "") -> AlertEvent
     return event
 
 
+def _refuse_if_closed(alert: Alert, username: str, step: str) -> None:
+    if alert.status != "enforcement":
+        return
+    done = (AlertEvent.select().where((AlertEvent.alert == alert) & (AlertEvent.step == "enforcement"))
+            .order_by(AlertEvent.id.desc()).first())
+    audit.record(f"alert.{step}", username=username, query=f"alert {alert.id}", outcome="refused",
+                 detail="closed: enforcement already recorded")
+    when = f" by {done.username} at {done.at:%Y-%m-%d %H:%M} UTC" if done is not None else ""
+    raise PolicyError(f"alert {alert.id} is closed: enforcement ({alert.enforcement}) was recorded{when}; "
+                      "the record cannot be changed, add a note to it instead")
+
+
 def verify(alert: Alert | int, username: str, outcome: str, note: str = "") -> AlertEvent:
     """Record the CLETS verification: confirmed, not_confirmed or misread."""
     if outcome not in VERIFY_OUTCOMES:
@@ -66,6 +81,8 @@ def verify(alert: Alert | int, username: str, outcome: str, note: str = "") -> A
     if user is None or not user.clets_authorized:
         raise PolicyError(f"user {username!r} is not authorised for CLETS (policy 462.3(e)); "
                           "a CLETS-authorised officer must verify the alert")
+    # refused outside the transaction, so that the refusal's own access record is kept
+    _refuse_if_closed(_alert(alert), username, "verified")
     with database.atomic():
         alert = _alert(alert)
         event = _step(alert, "verified", username, outcome, note)
@@ -76,8 +93,9 @@ def verify(alert: Alert | int, username: str, outcome: str, note: str = "") -> A
 
 
 def record_enforcement(alert: Alert | int, username: str, taken: bool, note: str = "") -> AlertEvent:
-    """Record whether enforcement action was taken; only after a CLETS verification."""
+    """Record whether enforcement action was taken; only after a CLETS verification, and once."""
     alert = _alert(alert)
+    _refuse_if_closed(alert, username, "enforcement")
     verified = (AlertEvent.select().where((AlertEvent.alert == alert)
                                           & (AlertEvent.step == "verified"))
                 .order_by(AlertEvent.id.desc()).first())

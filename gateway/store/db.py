@@ -9,6 +9,7 @@ uploader) off the writer's back.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from peewee import SqliteDatabase
@@ -28,6 +29,7 @@ PRAGMAS = {
 
 def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
     """Open (creating if needed) the database at `path` and bind the models to it."""
+    _create_private(Path(path))
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     database.initialize(db)
     # An index built from another database must never answer for this one.
@@ -40,3 +42,16 @@ def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
 
         migrate_to_latest(db, Path(path))
     return db
+
+
+def _create_private(path: Path) -> None:
+    """A new database file readable by its owner only (SQLite gives its WAL and shared-memory files
+    the same mode): it holds password hashes, one-time-code secrets and every read."""
+    if str(path) == ":memory:" or path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite reports the folder's problem itself, with its own message

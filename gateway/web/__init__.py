@@ -29,7 +29,7 @@ def create_app(config: Config | None = None, datadir: DataDir | None = None,
 
     from gateway.store import audit
     from gateway.store.images import ImageStore
-    from gateway.web import filters, security, session
+    from gateway.web import filters, security, session, url_numbers
 
     datadir = (datadir or DataDir.resolve()).ensure()
     config = config or Config.load(datadir.config_file)
@@ -58,6 +58,7 @@ def create_app(config: Config | None = None, datadir: DataDir | None = None,
         config=config, datadir=datadir, services=services,
         images=ImageStore(datadir.images), stop=app.config.get("STOP_EVENT") or threading.Event(),
     )
+    url_numbers.init_app(app)  # before the blueprints' routes are built
     security.init_app(app)
     session.init_app(app)
     filters.init_app(app)

@@ -52,3 +52,23 @@ def test_user_unlock_and_train(capsys, monkeypatch, datadir):
     assert code == 0 and json.loads(out)["trained_until"] == "2031-05-01"
     code, _, err = run(capsys, monkeypatch, datadir, "user", "unlock", "nobody")
     assert code == 1 and "no user named" in err
+
+
+def test_user_add_with_a_past_training_expiry_leaves_no_account(capsys, monkeypatch, datadir):
+    code, _, err = run(capsys, monkeypatch, datadir, "user", "add", "late", "--role", "officer",
+                       "--trained-until", "2025-01-01", "--password-stdin", stdin="a fine password\n")
+    assert code == 1 and "must be after the completion date" in err
+    # the name is still free: the failed creation left nothing behind
+    assert run(capsys, monkeypatch, datadir, "user", "add", "late", "--role", "officer",
+               "--password-stdin", stdin="a fine password\n")[0] == 0
+
+
+def test_the_data_folder_and_database_are_closed_to_other_accounts(capsys, monkeypatch, datadir):
+    import os
+    import stat
+
+    datadir.root.chmod(0o755)
+    run(capsys, monkeypatch, datadir, "user", "add", "amy", "--role", "officer", "--password-stdin",
+        stdin="a fine password\n")
+    assert stat.S_IMODE(datadir.root.stat().st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(datadir.database).st_mode) & 0o077 == 0

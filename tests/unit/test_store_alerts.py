@@ -63,3 +63,17 @@ def test_enforcement_after_a_misread_needs_other_grounds(alert):
 def test_unknown_alert(db):
     with pytest.raises(alerts.AlertError, match="no alert with id 99"):
         alerts.acknowledge(99, "ofc1")
+
+
+def test_a_closed_alert_keeps_its_verification_and_outcome(alert):
+    alerts.verify(alert, "ofc1", "misread", "CLETS: no record")
+    alerts.record_enforcement(alert, "ofc1", taken=False)
+    with pytest.raises(alerts.PolicyError, match="is closed"):
+        alerts.verify(alert, "ofc1", "confirmed")
+    with pytest.raises(alerts.PolicyError, match="is closed"):
+        alerts.record_enforcement(alert, "ofc1", taken=True, note="changed my mind")
+    alerts.acknowledge(alert, "ofc1", "correction: plate was a look-alike")  # a note is still taken
+    fresh = Alert.get_by_id(alert.id)
+    assert (fresh.status, fresh.verified_outcome, fresh.enforcement) == ("enforcement", "misread", "not_taken")
+    refused = [r.action for r in AccessRecord.select().where(AccessRecord.outcome == "refused")]
+    assert refused == ["alert.verified", "alert.enforcement"]

@@ -243,3 +243,17 @@ def test_devices_page_shows_recognition_and_what_is_wrong_with_it(db, datadir, t
     assert "ocr_distant.tflite" in section and "until it is reinstalled" in section
     assert "detector.tflite" in section and "ocr.tflite" in section
     assert re.search(r"<dt>skipped</dt><dd>1</dd>", section)
+
+
+def test_numbers_past_sqlite_and_bad_dates_are_not_server_errors(client):
+    sign_in(client, make_user("boss", role="administrator"))
+    huge = "99999999999999999999"
+    for path in (f"/live/reads/{huge}", f"/alerts/{huge}", f"/admin/users/{huge}"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/admin/audit?page={huge}").status_code == 200
+    page = client.get("/admin/audit?since=garbage").get_data(as_text=True)
+    assert "must be a date" in page
+    # a date and time with a space is a time: later than every record, so none is listed
+    later = (now() + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    page = client.get("/admin/audit", query_string={"since": later}).get_data(as_text=True)
+    assert 'data-action="' not in page.split("</form>", 1)[1]

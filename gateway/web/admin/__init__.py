@@ -13,6 +13,7 @@ from gateway.store import audit
 from gateway.store.models import AccessRecord, EvidenceHold, TrainingRecord, User
 from gateway.web.context import ctx
 from gateway.web.session import current_user, requires
+from gateway.web.url_numbers import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -159,11 +160,20 @@ def audit_view():
         query = query.where(AccessRecord.query.contains(text) | AccessRecord.purpose.contains(text)
                             | AccessRecord.case_number.contains(text)
                             | AccessRecord.detail.contains(text))
-    if args.get("since"):
-        query = query.where(AccessRecord.at >= args["since"].strip())
-    if args.get("until"):
-        query = query.where(AccessRecord.at < args["until"].strip())
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    for key, label in (("since", "From"), ("until", "To")):
+        if not args.get(key):
+            continue
+        try:
+            # a time, not text: "2026-12-02 18:19" and "2026-12-02T18:19" both mean that minute
+            when = dt.datetime.fromisoformat(args[key].strip())
+        except ValueError:
+            flash(f"{label} (UTC) must be a date or a date and time, like 2026-11-01 or 2026-11-01 14:30; "
+                  "that filter was not applied.", "error")
+            continue
+        when = when.astimezone(dt.UTC) if when.tzinfo else when
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%f")  # as the records write it (they end in Z)
+        query = query.where(AccessRecord.at >= stamp if key == "since" else AccessRecord.at < stamp)
+    page = page_number(args)
     rows = list(query.order_by(AccessRecord.id.desc()).paginate(page, AUDIT_PAGE))
     check = audit.verify() if args.get("verify") else None
     filters = {k: v for k, v in args.items() if k in ("username", "action", "text", "since", "until") and v}

@@ -11,6 +11,7 @@ from gateway.hotlist.wanted import WantedError, add_wanted
 from gateway.store import audit
 from gateway.store.models import HotlistEntry, HotlistList
 from gateway.web.session import current_user, requires
+from gateway.web.url_numbers import page_number
 
 bp = Blueprint("hotlists", __name__, template_folder="templates")
 
@@ -30,7 +31,7 @@ def entries(list_id: int):
     hotlist = HotlistList.get_or_none(HotlistList.id == list_id)
     if hotlist is None:
         abort(404)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args)
     plate = request.args.get("plate", "").strip().upper()[:16]
     query = HotlistEntry.select().where(HotlistEntry.hotlist == hotlist)
     if plate:
