@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 PARSERS = {"clew": clew.parse, "ncic": ncic.parse, "csv": csvfile.parse}
 FROM_CLETS = {"clew": True, "ncic": True, "csv": False}
+# A new list's alert order when the import names none: the state and federal files hold stolen
+# vehicles and wanted persons, which must not reach the officer as a mere notice (5) behind an
+# agency's own list; an officer's own wanted entry stays first (1).
+NEW_LIST_PRIORITY = {"clew": 2, "ncic": 2, "csv": 5}
 INSERT_CHUNK = 20_000
 
 _COLUMNS = ("hotlist_id", "plate", "is_pattern", "state", "list_code", "description", "reason",
@@ -85,7 +89,8 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
         raise
     sha = _sha256(path)
     with database.atomic():
-        lst, _ = HotlistList.get_or_create(name=list_name, defaults={"source": fmt})
+        lst, _ = HotlistList.get_or_create(name=list_name, defaults={"source": fmt,
+                                                                     "priority": NEW_LIST_PRIORITY[fmt]})
         replaced = HotlistEntry.delete().where(HotlistEntry.hotlist == lst).execute()
         _bulk_insert(lst.id, entries, FROM_CLETS[fmt])
         lst.source = fmt

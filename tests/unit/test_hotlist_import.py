@@ -29,6 +29,11 @@ def test_clew_file_is_imported(db, tmp_path):
     assert entry.extra == {"county": "01"}
     lst = HotlistList.get(HotlistList.name == "svs")
     assert lst.record_count == 3 and lst.from_clets and lst.imported_by == "tech"
+    # stolen vehicles from CLETS are not a mere notice; an administrator's priority is kept on re-import
+    assert lst.priority == 2
+    import_file(path, "clew", "svs", username="tech", priority=3)
+    import_file(path, "clew", "svs", username="tech")
+    assert HotlistList.get(HotlistList.name == "svs").priority == 3
 
 
 @pytest.mark.parametrize("count,footer,message", [

@@ -176,6 +176,7 @@ def test_devices_page_without_link_or_upload(client):
     sign_in(client, make_user("tech", role="technician"))
     page = client.get("/devices").get_data(as_text=True)
     assert "link is not running" in page and "Upload not running" in page and "MB of" in page
+    assert 'id="upload-off"' in page and "Policy 462" in page
     assert "Recognition is not running" in page
     assert client.get("/devices/sim-1/frame.jpg").status_code == 404
 

@@ -20,7 +20,8 @@ def register(subparsers) -> None:
     p.add_argument("--format", required=True, choices=sorted(PARSERS))
     p.add_argument("--list", required=True, dest="list_name", metavar="NAME")
     p.add_argument("--priority", type=int, choices=range(1, 10), metavar="1-9",
-                   help="alert order, 1 = highest (kept from the last import if omitted)")
+                   help="alert order, 1 = highest (kept from the last import if omitted; a new list "
+                        "from clew or ncic starts at 2, from csv at 5)")
     p.add_argument("--covert", action="store_true", default=None,
                    help="alerts from this list are never shown in the car")
     sc.add_user(p)
