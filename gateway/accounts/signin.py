@@ -16,7 +16,13 @@ import pyotp
 
 from gateway.accounts import passwords
 from gateway.accounts.errors import SignInRefused
-from gateway.accounts.users import current_training, get_user, normalise_username
+from gateway.accounts.users import (
+    admin_disabled,
+    current_training,
+    disable_idle,
+    get_user,
+    normalise_username,
+)
 from gateway.store import audit
 from gateway.store.models import LoginFailure, Setting, User, utcnow
 
@@ -34,6 +40,10 @@ LOCKED_MESSAGE = (
 )
 DISABLED_MESSAGE = (
     "This account was disabled after 90 days without use. Ask an ALPR administrator to re-enable it."
+)
+ADMIN_DISABLED_MESSAGE = (
+    "This account has been disabled by an ALPR administrator. Ask an ALPR administrator "
+    "if you need access again."
 )
 UNTRAINED_MESSAGE = (
     "No current ALPR training is recorded for this account (policy 462.3(d)). "
@@ -110,7 +120,8 @@ def authenticate(
     if user.locked:
         _refuse("locked", LOCKED_MESSAGE.format(n=MAX_FAILURES), name, terminal)
     if user.disabled:
-        _refuse("disabled", DISABLED_MESSAGE, name, terminal)
+        _refuse("disabled", ADMIN_DISABLED_MESSAGE if admin_disabled(user) else DISABLED_MESSAGE,
+                name, terminal)
     if not passwords.verify_password(user.password_hash, password):
         _count_failure(user, terminal, now)
         if user.locked:
@@ -125,9 +136,7 @@ def authenticate(
         _refuse("credentials", CREDENTIALS_MESSAGE, name, terminal, why)
     last_use = user.last_login_at or user.created_at
     if last_use is not None and now - last_use > IDLE_DISABLE:
-        user.disabled = True
-        user.save()
-        audit.record("account_disabled", username=name, outcome="idle 90 days")
+        disable_idle(user, now)
         _refuse("disabled", DISABLED_MESSAGE, name, terminal)
     if current_training(user, now.date()) is None:
         _refuse("untrained", UNTRAINED_MESSAGE, name, terminal)
@@ -164,9 +173,7 @@ def disable_idle_accounts(now: dt.datetime | None = None) -> list[str]:
     for user in User.select().where(User.disabled == False):  # noqa: E712 - peewee expression
         last_use = user.last_login_at or user.created_at
         if last_use is not None and last_use < cutoff:
-            user.disabled = True
-            user.save()
-            audit.record("account_disabled", username=user.username, outcome="idle 90 days")
+            disable_idle(user, now)
             names.append(user.username)
     return names
 

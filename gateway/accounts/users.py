@@ -15,6 +15,9 @@ from gateway.store.models import LoginFailure, TrainingRecord, User, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 TOTP_ISSUER = "ALPR"
+# Who and why, on an account the 90-day idle rule disabled.
+IDLE_DISABLED_BY = "system"
+IDLE_REASON = "idle 90 days"
 
 
 def normalise_username(name: str) -> str:
@@ -116,11 +119,18 @@ def current_training(user: User, today: dt.date | None = None) -> TrainingRecord
     """The unexpired training record that lasts longest, or None (no access at all)."""
     today = today or utcnow().date()
     return (
-        TrainingRecord.select()
-        .where((TrainingRecord.user == user) & (TrainingRecord.expires_on >= today)
-               & (TrainingRecord.completed_on <= today))
+        _unexpired(user, today)
+        .where(TrainingRecord.completed_on <= today)
         .order_by(TrainingRecord.expires_on.desc())
         .first()
+    )
+
+
+def _unexpired(user: User, today: dt.date):
+    """Training records of `user` not expired by `today` and not revoked."""
+    return TrainingRecord.select().where(
+        (TrainingRecord.user == user) & (TrainingRecord.expires_on >= today)
+        & TrainingRecord.revoked_at.is_null()
     )
 
 
@@ -147,22 +157,121 @@ def set_role(user: User, role: str, *, clets: bool, by: str) -> None:
                  detail=f"{before} -> {after}")
 
 
-def unlock(user: User, by: str = "") -> None:
-    """Clear a lockout (and a 90-day idle disable): an administrator's act, recorded."""
+def _reason(reason: str, what: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise AccountError(f"give the reason {what} (--reason TEXT on the command line): "
+                           "it goes to the access record")
+    return text[:500]
+
+
+def _not_yourself(user: User, by: str, what: str) -> None:
+    # An administrator who did this to themselves would lose access at once, with no
+    # way back but another administrator: ask that one to do it.
+    if by and normalise_username(by) == user.username:
+        raise AccountError(f"you cannot {what} your own account; ask another ALPR administrator")
+
+
+def admin_disabled(user: User) -> bool:
+    """Disabled on purpose by an administrator (not by the 90-day idle rule, nor before
+    the reason was kept: those are cleared by `unlock`)."""
+    return bool(user.disabled) and user.disabled_by not in ("", IDLE_DISABLED_BY)
+
+
+def disable_idle(user: User, now: dt.datetime) -> None:
+    """The 90-day rule (CJIS): disable an account unused that long; recorded."""
+    user.disabled = True
+    user.disabled_at = now
+    user.disabled_by = IDLE_DISABLED_BY
+    user.disabled_reason = IDLE_REASON
+    user.save()
+    audit.record("account_disabled", username=user.username, outcome=IDLE_REASON)
+
+
+def disable(user: User, *, reason: str, by: str) -> None:
+    """An administrator takes an account's access away, at once and until `enable`."""
+    reason = _reason(reason, "for disabling the account")
+    _not_yourself(user, by, "disable")
+    if admin_disabled(user):
+        raise AccountError(f"{user.username} is already disabled (by {user.disabled_by}: "
+                           f"{user.disabled_reason}); `alpr user enable {user.username}` re-enables it")
+    was = "idle-disabled" if user.disabled else "open"
+    user.disabled = True
+    user.disabled_at = utcnow()
+    user.disabled_by = by or "unknown"
+    user.disabled_reason = reason
+    user.save()
+    audit.record("account_disabled", username=by, query=user.username, outcome="ok",
+                 detail=f"reason={reason}; was {was}")
+
+
+def enable(user: User, *, by: str) -> str | None:
+    """Re-enable a disabled account, whoever disabled it; returns a note if it stays locked."""
+    if not user.disabled:
+        raise AccountError(f"{user.username} is not disabled; nothing to enable"
+                           + (f" (it is locked: `alpr user unlock {user.username}`)" if user.locked else ""))
+    detail = f"was disabled by {user.disabled_by or 'the idle rule'}: {user.disabled_reason or IDLE_REASON}"
+    _clear_disable(user)
+    user.save()
+    audit.record("account_enabled", username=by, query=user.username, outcome="ok", detail=detail)
+    return "It is still locked: unlock it too." if user.locked else None
+
+
+def _clear_disable(user: User) -> None:
+    user.disabled = False
+    user.disabled_at = None
+    user.disabled_by = ""
+    user.disabled_reason = ""
+    # Restart the idle clock, or the next sign-in would disable the account again.
+    user.last_login_at = utcnow()
+
+
+def unlock(user: User, by: str = "") -> str | None:
+    """Clear a lockout and a 90-day idle disable: an administrator's act, recorded.
+
+    An account an administrator disabled stays disabled (that takes `enable`, a
+    deliberate act of its own); the returned note says so.
+    """
     was = []
     if user.locked:
         was.append("locked")
-    if user.disabled:
+    kept = admin_disabled(user)
+    if user.disabled and not kept:
         was.append("disabled")
-        # Restart the idle clock, or the next sign-in would disable the account again.
-        user.last_login_at = utcnow()
+        _clear_disable(user)
     user.locked = False
     user.locked_at = None
-    user.disabled = False
     user.save()
     LoginFailure.delete().where(LoginFailure.user == user).execute()
     audit.record("account_unlocked", username=by, query=user.username, outcome="ok",
-                 detail=",".join(was) or "was not locked")
+                 detail=(",".join(was) or "was not locked")
+                 + ("; still disabled by an administrator" if kept else ""))
+    if kept:
+        return (f"It is still disabled by {user.disabled_by} ({user.disabled_reason}): "
+                "enable it to give access back.")
+    return None
+
+
+def revoke_training(user: User, *, reason: str, by: str,
+                    today: dt.date | None = None) -> list[TrainingRecord]:
+    """Revoke every unexpired training record of `user`: kept, marked revoked, no access."""
+    reason = _reason(reason, "for revoking the training")
+    _not_yourself(user, by, "revoke the training of")
+    today = today or utcnow().date()
+    records = list(_unexpired(user, today))
+    if not records:
+        raise AccountError(f"{user.username} has no unexpired training to revoke")
+    now = utcnow()
+    with User._meta.database.atomic():
+        for record in records:
+            record.revoked_at = now
+            record.revoked_by = by or "unknown"
+            record.revoked_reason = reason
+            record.save()
+        audit.record("training_revoked", username=by, query=user.username, outcome="ok",
+                     detail=f"reason={reason}; " + "; ".join(
+                         f"record {r.id} {r.course} until {r.expires_on}" for r in records))
+    return records
 
 
 def new_totp_secret(user: User, by: str = "") -> str:

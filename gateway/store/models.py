@@ -161,6 +161,11 @@ class User(BaseModel):
     locked = BooleanField(default=False)
     locked_at = DateTimeField(null=True)
     disabled = BooleanField(default=False)
+    # Who disabled the account and why: "system" for the 90-day idle rule, else the
+    # administrator, whose disable a routine unlock must not undo (migration 0003).
+    disabled_at = DateTimeField(null=True)
+    disabled_by = CharField(default="")
+    disabled_reason = TextField(default="")
     last_login_at = DateTimeField(null=True)
     password_changed_at = DateTimeField(default=utcnow)
     created_at = DateTimeField(default=utcnow)
@@ -181,6 +186,10 @@ class TrainingRecord(BaseModel):
     expires_on = DateField()
     recorded_by = CharField(default="")
     recorded_at = DateTimeField(default=utcnow)
+    # A revoked record is kept for the record, never deleted, and gives no access (migration 0003).
+    revoked_at = DateTimeField(null=True)
+    revoked_by = CharField(default="")
+    revoked_reason = TextField(default="")
 
 
 class EvidenceHold(BaseModel):

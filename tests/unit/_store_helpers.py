@@ -35,3 +35,33 @@ def new_read(plate: str, *candidates: str, seen_at: dt.datetime | None = None,
         crop_jpeg=None if crop is None else crop + plate.encode(),
         context_jpeg=None if context is None else context + plate.encode(),
     )
+
+
+PASSWORD = "a fine long password"
+
+
+def cli_account(name: str = "det1", role: str = "officer", trained: bool = True):
+    """An account for the commands that show stored reads (they prove who runs them)."""
+    from gateway.accounts import users
+
+    until = dt.date.today() + dt.timedelta(days=30) if trained else None
+    return users.create_user(name, PASSWORD, role, trained_until=until)
+
+
+def proof(monkeypatch, user, password: str = PASSWORD, code: str | None = None) -> list[str]:
+    """The options that prove `user` to such a command: the password goes on stdin.
+
+    A one-time code is accepted once; forgetting the last one used stands for the
+    30 seconds a person would wait before the next command.
+    """
+    import io
+
+    import pyotp
+
+    from gateway.accounts.signin import TOTP_LAST_KEY
+    from gateway.store.models import Setting
+
+    Setting.delete().where(Setting.key == f"{TOTP_LAST_KEY}{user.id}").execute()
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return ["--user", user.username, "--password-stdin",
+            "--otp", code if code is not None else pyotp.TOTP(user.totp_secret).now()]

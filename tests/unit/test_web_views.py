@@ -197,6 +197,52 @@ def test_admin_creates_user_unlocks_and_reads_access_record(client):
     assert AccessRecord.select().where(AccessRecord.action == "audit.viewed").exists()
 
 
+def test_admin_disables_and_enables_a_user_whose_session_ends_at_once(app):
+    admin, officer = make_user("boss", role="administrator"), make_user("amy")
+    boss, amy = app.test_client(), app.test_client()
+    sign_in(boss, admin)
+    sign_in(amy, officer)
+    assert amy.get("/live").status_code == 200
+    page = f"/admin/users/{officer.id}"
+    assert 'id="disable-user"' in boss.get(page).get_data(as_text=True)
+    post(boss, f"{page}/disable", {"reason": ""}, token_from=page)
+    assert not User.get_by_id(officer.id).disabled  # a reason is required
+    post(boss, f"{page}/disable", {"reason": "suspended pending inquiry"}, token_from=page)
+    assert User.get_by_id(officer.id).disabled
+    assert amy.get("/live").status_code == 302  # the next request, not the next sign-in
+    shown = boss.get(page).get_data(as_text=True)
+    assert "suspended pending inquiry" in shown and 'id="enable-user"' in shown
+    record = AccessRecord.get(AccessRecord.action == "account_disabled")
+    assert (record.username, record.query) == ("boss", "amy") and "suspended" in record.detail
+    post(boss, f"{page}/enable", token_from=page)
+    assert not User.get_by_id(officer.id).disabled
+    assert AccessRecord.select().where(AccessRecord.action == "account_enabled").exists()
+    # nobody disables themselves out of the system
+    own = f"/admin/users/{admin.id}"
+    assert 'id="disable-user"' not in boss.get(own).get_data(as_text=True)
+    post(boss, f"{own}/disable", {"reason": "oops"}, token_from=own)
+    assert not User.get_by_id(admin.id).disabled
+
+
+def test_admin_revokes_training_the_record_stays_and_access_ends_at_once(app):
+    from gateway.store.models import TrainingRecord
+
+    admin, officer = make_user("boss", role="administrator"), make_user("amy")
+    boss, amy = app.test_client(), app.test_client()
+    sign_in(boss, admin)
+    sign_in(amy, officer)
+    assert amy.get("/search").status_code == 200
+    page = f"/admin/users/{officer.id}"
+    post(boss, f"{page}/revoke-training", {"reason": "certificate forged"}, token_from=page)
+    record = TrainingRecord.get(TrainingRecord.user == officer.id)
+    assert record.revoked_by == "boss" and record.revoked_reason == "certificate forged"
+    assert amy.get("/search").status_code == 302
+    shown = boss.get(page).get_data(as_text=True)
+    assert 'data-revoked="yes"' in shown and "certificate forged" in shown
+    assert 'id="revoke-training"' not in shown  # nothing left to revoke
+    assert AccessRecord.get(AccessRecord.action == "training_revoked").username == "boss"
+
+
 def test_auditor_sees_only_the_access_record(client):
     sign_in(client, make_user("aud", role="auditor"))
     assert client.get("/admin/audit").status_code == 200

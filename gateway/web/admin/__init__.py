@@ -1,4 +1,4 @@
-"""Administration: users, roles, training, unlocking; holds and exports; the access record."""
+"""Administration: users, roles, training, unlocking, disabling; holds and exports; the access record."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def user_detail(user_id: int):
     training = list(TrainingRecord.select().where(TrainingRecord.user == user)
                     .order_by(TrainingRecord.expires_on.desc()))
     return render_template("admin/user_detail.html", user=user, training=training, roles=ROLES,
-                           current=accounts.current_training(user), today=dt.date.today())
+                           current=accounts.current_training(user), today=dt.date.today(),
+                           admin_disabled=accounts.admin_disabled(user))
 
 
 def _act(user_id: int, action, done: str):
@@ -119,6 +120,32 @@ def user_role(user_id: int):
 def user_unlock(user_id: int):
     return _act(user_id, lambda user: accounts.unlock(user, by=current_user().username),
                 "Account unlocked.")
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@requires("admin")
+def user_disable(user_id: int):
+    # session.py re-reads the account on every request: the user's next request is refused.
+    return _act(user_id, lambda user: accounts.disable(
+        user, reason=request.form.get("reason", "")[:500], by=current_user().username),
+        "Account disabled.")
+
+
+@bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@requires("admin")
+def user_enable(user_id: int):
+    return _act(user_id, lambda user: accounts.enable(user, by=current_user().username),
+                "Account enabled.")
+
+
+@bp.route("/users/<int:user_id>/revoke-training", methods=["POST"])
+@requires("admin")
+def user_revoke_training(user_id: int):
+    def revoke(user):
+        accounts.revoke_training(user, reason=request.form.get("reason", "")[:500],
+                                 by=current_user().username)
+
+    return _act(user_id, revoke, "Training revoked: no access until new training is recorded.")
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])

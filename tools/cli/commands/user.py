@@ -1,4 +1,4 @@
-"""`alpr user add|unlock|list|train|password|demo-code`: accounts for the officer's UI.
+"""`alpr user add|unlock|disable|enable|list|train|revoke-training|password|demo-code`: accounts.
 
 `alpr user add` is how the first administrator is made on a real car; the
 `--json` output holds the otpauth:// URI for the authenticator app.
@@ -19,7 +19,7 @@ from tools.cli.commands import _store_cli as sc
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("user", help="accounts: add, unlock, list, training")
+    parser = subparsers.add_parser("user", help="accounts: add, unlock, disable, list, training")
     sub = parser.add_subparsers(dest="user_cmd", metavar="ACTION")
     sub.required = True
 
@@ -35,11 +35,25 @@ def register(subparsers) -> None:
     common.add_json(p)
     p.set_defaults(func=do_add)
 
-    p = sub.add_parser("unlock", help="clear a lockout or a 90-day disable")
+    p = sub.add_parser("unlock", help="clear a lockout or a 90-day idle disable "
+                                      "(not an administrator's disable: that takes `enable`)")
     p.add_argument("name")
     sc.add_user(p)
     common.add_json(p)
     p.set_defaults(func=do_unlock)
+
+    p = sub.add_parser("disable", help="take an account's access away at once, until `enable`")
+    p.add_argument("name")
+    p.add_argument("--reason", required=True, help="why, for the access record")
+    sc.add_user(p)
+    common.add_json(p)
+    p.set_defaults(func=do_disable)
+
+    p = sub.add_parser("enable", help="give a disabled account its access back (either kind of disable)")
+    p.add_argument("name")
+    sc.add_user(p)
+    common.add_json(p)
+    p.set_defaults(func=do_enable)
 
     p = sub.add_parser("list", help="accounts with role, training and state")
     common.add_json(p)
@@ -53,6 +67,14 @@ def register(subparsers) -> None:
     sc.add_user(p)
     common.add_json(p)
     p.set_defaults(func=do_train)
+
+    p = sub.add_parser("revoke-training", help="revoke unexpired training: kept on record, "
+                                               "marked revoked; no access until training is recorded again")
+    p.add_argument("name")
+    p.add_argument("--reason", required=True, help="why, for the access record and the training record")
+    sc.add_user(p)
+    common.add_json(p)
+    p.set_defaults(func=do_revoke_training)
 
     p = sub.add_parser("password", help="set a new password (read from stdin)")
     p.add_argument("name")
@@ -88,6 +110,7 @@ def _describe(user) -> dict:
     return {"username": user.username, "role": user.role, "clets": user.clets_authorized,
             "trained_until": training.expires_on.isoformat() if training else None,
             "locked": user.locked, "disabled": user.disabled,
+            "disabled_by": user.disabled_by or None, "disabled_reason": user.disabled_reason or None,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None}
 
 
@@ -109,8 +132,37 @@ def do_add(args) -> int:
 def do_unlock(args) -> int:
     sc.store(args)
     user = users.require_user(args.name)
-    users.unlock(user, by=sc.user(args))
-    common.emit(_describe(user), args.json, f"{user.username} unlocked")
+    note = users.unlock(user, by=sc.user(args))
+    common.emit(_describe(user), args.json,
+                f"{user.username} unlocked" + (f"\n{note}" if note else ""))
+    return 0
+
+
+def do_disable(args) -> int:
+    sc.store(args)
+    user = users.require_user(args.name)
+    users.disable(user, reason=args.reason, by=sc.user(args))
+    common.emit(_describe(user), args.json,
+                f"{user.username} disabled: no access until `alpr user enable {user.username}`")
+    return 0
+
+
+def do_enable(args) -> int:
+    sc.store(args)
+    user = users.require_user(args.name)
+    note = users.enable(user, by=sc.user(args))
+    common.emit(_describe(user), args.json, f"{user.username} enabled" + (f"\n{note}" if note else ""))
+    return 0
+
+
+def do_revoke_training(args) -> int:
+    sc.store(args)
+    user = users.require_user(args.name)
+    revoked = users.revoke_training(user, reason=args.reason, by=sc.user(args))
+    result = {**_describe(user), "revoked_records": [r.id for r in revoked]}
+    common.emit(result, args.json,
+                f"training revoked for {user.username} ({len(revoked)} records kept, marked revoked): "
+                f"no access until `alpr user train {user.username}` records new training")
     return 0
 
 
