@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from _store_helpers import clew_file, new_read
+from _store_helpers import clew_file, cli_account, new_read, proof
 
 from gateway.hotlist.importer import import_file
 from gateway.store import evidence
@@ -58,7 +58,7 @@ def test_export_refuses_a_used_folder_and_unknown_reads(db, datadir, tmp_path):
                         purpose="p")
 
 
-def test_cli_hold_and_export_by_plate(tmp_path, capsys):
+def test_cli_hold_and_export_by_plate(tmp_path, capsys, monkeypatch):
     data = tmp_path / "data"
     from gateway.datadir import DataDir
     from gateway.store.db import open_database
@@ -66,12 +66,13 @@ def test_cli_hold_and_export_by_plate(tmp_path, capsys):
     dd = DataDir(data).ensure()
     open_database(dd.database)
     read = save_read(new_read("7ABC123"), ImageStore(dd.images), match=False)
+    boss = cli_account("boss", role="administrator")
     assert main(["--data", str(data), "evidence", "hold", "--reads", str(read.id),
-                 "--case", "C-9", "--json"]) == 0
+                 "--case", "C-9", *proof(monkeypatch, boss), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["case_number"] == "C-9"
     out = tmp_path / "export"
     assert main(["--data", str(data), "evidence", "export", "--plate", "7AB*", "--case", "C-9",
-                 "--purpose", "court", "--out", str(out), "--json"]) == 0
+                 "--purpose", "court", "--out", str(out), *proof(monkeypatch, boss), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["reads"] == 1
     assert (out / "MANIFEST.sha256").exists()
     assert main(["--data", str(data), "evidence", "export", "--case", "C-9", "--purpose", "x",

@@ -194,18 +194,21 @@ def test_full_disk_prunes_delivered_images_only_and_warns(db, images):
     assert diskspace.current_warning() is None
 
 
-def test_cli_search_requires_purpose_and_case_and_is_recorded(tmp_path, capsys):
+def test_cli_search_requires_purpose_and_case_and_is_recorded(db, datadir, capsys, monkeypatch):
     import json
+
+    from _store_helpers import cli_account, proof
 
     from gateway.store.models import AccessRecord
     from tools.cli.main import main
 
-    data = str(tmp_path / "data")
+    data = str(datadir.root)
     with pytest.raises(SystemExit):
         main(["--data", data, "reads", "search", "7AB*"])
     assert "--purpose" in capsys.readouterr().err
+    det1 = cli_account("det1")
     assert main(["--data", data, "reads", "search", "7AB*", "--purpose", "robbery follow-up",
-                 "--case", "24-0117", "--user", "det1", "--json"]) == 0
+                 "--case", "24-0117", *proof(monkeypatch, det1), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"reads": []}
     rec = AccessRecord.get(AccessRecord.action == "reads.search")
     assert (rec.username, rec.query, rec.purpose, rec.case_number) == (

@@ -1,4 +1,8 @@
-"""`alpr evidence hold|lift|holds|export`: evidence holds and exports to portable media."""
+"""`alpr evidence hold|lift|holds|export`: evidence holds and exports to portable media.
+
+Holding, lifting and exporting act on stored reads for a person, so they take a
+proven account whose role may manage holds and exports (`admin`, as on the web).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--case", required=True, dest="case_number")
     p.add_argument("--reason", default="")
     p.add_argument("--kind", default="evidence", choices=holds.HOLD_KINDS)
-    sc.add_user(p)
+    sc.add_person(p, "admin")
     common.add_json(p)
     p.set_defaults(func=do_hold)
 
@@ -28,7 +32,7 @@ def register(subparsers) -> None:
     p.add_argument("--case", required=True, dest="case_number")
     p.add_argument("--reads", help="only these read ids")
     p.add_argument("--reason", default="")
-    sc.add_user(p)
+    sc.add_person(p, "admin")
     common.add_json(p)
     p.set_defaults(func=do_lift)
 
@@ -45,24 +49,26 @@ def register(subparsers) -> None:
     p.add_argument("--plate", help="or: every read of this plate (* and ? wildcards)")
     p.add_argument("--since")
     p.add_argument("--until")
-    sc.add_user(p)
+    sc.add_person(p, "admin")
     common.add_json(p)
     p.set_defaults(func=do_export)
 
 
 def do_hold(args) -> int:
-    sc.store(args)
-    placed = holds.place(sc.ids(args.reads, "--reads"), args.case_number, sc.user(args),
-                         reason=args.reason, kind=args.kind)
+    read_ids = sc.ids(args.reads, "--reads")
+    st = sc.store(args)
+    who = sc.person(args, st, "`alpr evidence hold`")
+    placed = holds.place(read_ids, args.case_number, who, reason=args.reason, kind=args.kind)
     common.emit({"placed": [h.id for h in placed], "case_number": args.case_number}, args.json,
                 f"{len(placed)} reads held for {args.case_number}")
     return 0
 
 
 def do_lift(args) -> int:
-    sc.store(args)
     read_ids = sc.ids(args.reads, "--reads") if args.reads else None
-    count = holds.lift(args.case_number, sc.user(args), read_ids, reason=args.reason)
+    st = sc.store(args)
+    who = sc.person(args, st, "`alpr evidence lift`")
+    count = holds.lift(args.case_number, who, read_ids, reason=args.reason)
     common.emit({"lifted": count, "case_number": args.case_number}, args.json,
                 f"{count} holds lifted for {args.case_number}")
     return 0
@@ -80,18 +86,18 @@ def do_holds(args) -> int:
 
 
 def do_export(args) -> int:
-    st = sc.store(args)
     if bool(args.reads) == bool(args.plate):
         raise sc.UsageError("give either --reads IDS or --plate PATTERN")
-    if args.reads:
-        read_ids = sc.ids(args.reads, "--reads")
-    else:
-        found = search_reads(args.plate, sc.when(args.since, "--since"),
-                             sc.when(args.until, "--until"), limit=100_000)
+    since, until = sc.when(args.since, "--since"), sc.when(args.until, "--until")
+    read_ids = sc.ids(args.reads, "--reads") if args.reads else None
+    st = sc.store(args)
+    who = sc.person(args, st, "`alpr evidence export`")
+    if read_ids is None:
+        found = search_reads(args.plate, since, until, limit=100_000)
         read_ids = [r.id for r in found]
         if not read_ids:
             raise evidence.ExportError(f"no stored reads match {args.plate!r}; nothing exported")
-    summary = evidence.export(read_ids, Path(args.out), st.images, username=sc.user(args),
+    summary = evidence.export(read_ids, Path(args.out), st.images, username=who,
                               case_number=args.case_number, purpose=args.purpose,
                               agency=st.config.agency.agency, terminal=st.config.agency.terminal)
     human = (f"{summary['reads']} reads exported to {summary['folder']} ({summary['files']} files); "

@@ -46,7 +46,8 @@ def register(subparsers) -> None:
     p.add_argument("--expires", required=True, help="ISO date or date-time, UTC")
     p.add_argument("--state", default="")
     p.add_argument("--description", default="")
-    sc.add_user(p)
+    # it shows the stored reads the new entry matches: a proven, trained account
+    sc.add_person(p, "wanted")
     common.add_json(p)
     p.set_defaults(func=do_add)
 
@@ -86,10 +87,11 @@ def do_lists(args) -> int:
 
 
 def do_add(args) -> int:
-    sc.store(args)
     expires = sc.when(args.expires, "--expires")
+    st = sc.store(args)
+    who = sc.person(args, st, "`alpr hotlist add`")
     entry, found = wanted.add_wanted(args.plate, reason=args.reason, case_number=args.case_number,
-                                     expires_at=expires, username=sc.user(args), state=args.state,
+                                     expires_at=expires, username=who, state=args.state,
                                      description=args.description)
     out = {"entry_id": entry.id, "plate": entry.plate, "expires_at": entry.expires_at,
            "matching_reads": [{"id": r.id, "plate": r.plate, "seen_at": r.seen_at,

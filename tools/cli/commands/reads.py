@@ -1,4 +1,5 @@
-"""`alpr reads search`: search stored reads; a purpose and a case number are required."""
+"""`alpr reads search`: search stored reads; a purpose and a case number are required, and the
+searcher is a trained account proven by password and one-time code (policy 462.3(d), 462.5(b))."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--board", default="")
     p.add_argument("--bbox", help="min_lat,min_lon,max_lat,max_lon")
     p.add_argument("--limit", type=int, default=100)
-    sc.add_user(p)
+    sc.add_person(p, "search")
     common.add_json(p)
     p.set_defaults(func=do_search)
 
@@ -41,9 +42,10 @@ def _bbox(text: str | None):
 def do_search(args) -> int:
     if not args.purpose.strip() or not args.case_number.strip():
         raise sc.UsageError("a search needs a purpose and a case number (policy 462.3(a))")
-    sc.store(args)
     since, until = sc.when(args.since, "--since"), sc.when(args.until, "--until")
     bbox = _bbox(args.bbox)
+    st = sc.store(args)
+    who = sc.person(args, st, "`alpr reads search`")
     query = " ".join(part for part in (args.pattern, args.since and f"since {args.since}",
                                        args.until and f"until {args.until}",
                                        args.board and f"board {args.board}",
@@ -51,10 +53,10 @@ def do_search(args) -> int:
     try:
         reads = search_reads(args.pattern, since, until, args.board, bbox, limit=args.limit)
     except Exception as exc:
-        audit.record("reads.search", username=sc.user(args), query=query, purpose=args.purpose,
+        audit.record("reads.search", username=who, query=query, purpose=args.purpose,
                      case_number=args.case_number, outcome="error", detail=str(exc))
         raise
-    audit.record("reads.search", username=sc.user(args), query=query, purpose=args.purpose,
+    audit.record("reads.search", username=who, query=query, purpose=args.purpose,
                  case_number=args.case_number, detail=f"{len(reads)} reads")
     rows = [{"id": r.id, "plate": r.plate, "confidence": r.confidence, "seen_at": r.seen_at,
              "board_id": r.board_id, "latitude": r.latitude, "longitude": r.longitude,
