@@ -26,6 +26,9 @@ def banned() -> frozenset[str]:
 
 def check_rules(password: str, username: str = "") -> None:
     """Raise PasswordRejected, naming the rule, if `password` may not be used."""
+    if not _is_text(password):
+        raise PasswordRejected("the password is not valid UTF-8 text (stdin carried other bytes); "
+                               "type it again, or pipe it from a UTF-8 terminal or file")
     if len(password) < MIN_LENGTH:
         raise PasswordRejected(f"the password must be at least {MIN_LENGTH} characters long")
     if len(password) > MAX_LENGTH:
@@ -43,7 +46,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _is_text(password: str) -> bool:
+    """False for a string holding undecodable bytes (Python keeps them as lone surrogates), which
+    the hasher cannot encode."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def verify_password(stored_hash: str, password: str) -> bool:
+    if not _is_text(password):
+        return False  # no stored password can match it: a plain wrong password
     try:
         return _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -72,3 +72,13 @@ def test_the_data_folder_and_database_are_closed_to_other_accounts(capsys, monke
         stdin="a fine password\n")
     assert stat.S_IMODE(datadir.root.stat().st_mode) == 0o700
     assert stat.S_IMODE(os.stat(datadir.database).st_mode) & 0o077 == 0
+
+
+def test_a_password_that_is_not_utf8_is_refused_by_name(capsys, monkeypatch, datadir):
+    from gateway.accounts import passwords
+
+    bad = b"a fine password \xff\xfe".decode("utf-8", "surrogateescape")
+    code, _, err = run(capsys, monkeypatch, datadir, "user", "add", "amy", "--role", "officer",
+                       "--password-stdin", stdin=bad + "\n")
+    assert code == 1 and "not valid UTF-8" in err and "Traceback" not in err
+    assert passwords.verify_password(passwords.hash_password("a fine password"), bad) is False

@@ -67,7 +67,11 @@ def add_person(parser, permission: str) -> None:
 
 
 def read_password_stdin(command: str = "alpr ...") -> str:
-    line = sys.stdin.readline()
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise AccountError("the password on stdin is not valid UTF-8 text; pipe it from a UTF-8 "
+                           "terminal or file") from None
     if not line:
         raise AccountError(f"no password on stdin: pipe it in, e.g. "
                            f"`printf '%s\\n' \"$PW\" | {command} --password-stdin`")

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 from gateway.accounts import users
@@ -99,10 +98,7 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 
 def _password() -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise AccountError("no password on stdin: pipe it in, e.g. `printf '%s\\n' \"$PW\" | alpr user add ...`")
-    return line.rstrip("\r\n")
+    return sc.read_password_stdin("alpr user add|password")
 
 
 def _describe(user) -> dict:
