@@ -230,6 +230,25 @@ class Setting(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
 
+class WebSession(BaseModel):
+    """A signed-in session of the officer's screen, kept here so that the server can end or
+    lock it: the browser's cookie holds only a random token, and a copy of that cookie is
+    worth no more than this row. Created by migration 0002, so not in ALL_MODELS."""
+
+    # The token's SHA-256: this table never holds a value that would work as a cookie.
+    token_sha256 = CharField(unique=True)
+    user = ForeignKeyField(User, backref="web_sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)  # sign-in; re-authentication counts from here
+    seen_at = DateTimeField(default=utcnow)  # the officer's last input (idle lock, idle end)
+    locked = BooleanField(default=False)
+    ended_at = DateTimeField(null=True)
+    ended_why = CharField(default="")
+    # The purpose and case number the officer gave for the latest search, and the reads it
+    # showed: the only stored reads (and images) outside the live view this session may open.
+    search = JSONField(null=True)
+
+
+# The tables of the first migration; a model added later is created by its own migration.
 ALL_MODELS = [
     Device,
     Read,

@@ -10,11 +10,14 @@ needs with `@requires(permission)`; a view that declares nothing is refused
 Session times (CJIS): the screen locks after `IDLE_LOCK_S` without input,
 the session ends after `SESSION_END_IDLE_S` idle, and re-authentication is
 required `REAUTH_S` after sign-in whatever the activity.
+
+The session itself is kept on the server (gateway.store.websessions); the
+signed cookie carries only its token (and the CSRF token). Signing out, the
+screen lock and every other end of a session therefore hold for a copy of the
+cookie taken before, which the browser's own cookie being cleared would not.
 """
 
 from __future__ import annotations
-
-import time
 
 from flask import (
     abort,
@@ -29,7 +32,9 @@ from flask import (
 
 from gateway.accounts.roles import can
 from gateway.accounts.users import is_trained
-from gateway.store.models import User
+from gateway.store import audit, websessions
+from gateway.store.models import User, WebSession, utcnow
+from gateway.web.context import ctx
 
 PUBLIC_ENDPOINTS = {"static", "auth.login"}
 # Reachable while the screen is locked.
@@ -54,19 +59,54 @@ def passive(view):
     return view
 
 
+def terminal() -> str:
+    """This car's terminal and the client's address, for the access record."""
+    return f"{ctx().config.agency.terminal}@{request.remote_addr}"
+
+
 def sign_in(user: User) -> None:
-    # A fresh session on sign-in: nothing from before (fixation) survives.
-    session.clear()
-    now = time.time()
+    # A fresh session on sign-in: nothing from before (fixation) survives, and the
+    # session this browser held before is ended, not merely forgotten.
+    replaced = sign_out("signed in again")
+    if replaced is not None:
+        audit.record("logoff", username=replaced.user.username, outcome="signed in again",
+                     detail=f"terminal={terminal()}")
     session.permanent = True
-    session["uid"] = user.id
-    session["pw"] = user.password_hash[-16:]  # a password change ends other sessions
-    session["auth_at"] = now
-    session["seen"] = now
+    session["sid"] = websessions.start(user)
 
 
-def sign_out() -> None:
+def sign_out(why: str = "signed out") -> WebSession | None:
+    """End this browser's session on the server and clear its cookie; the session
+    ended, or None if there was none open."""
+    websession = getattr(g, "websession", None) or websessions.find(session.get("sid"))
     session.clear()
+    g.websession = None
+    if websession is not None and websessions.end(websession, why):
+        return websession
+    return None
+
+
+def current_websession() -> WebSession | None:
+    return getattr(g, "websession", None)
+
+
+def search_context() -> dict | None:
+    """The purpose, case number and result read ids of this session's latest search."""
+    websession = current_websession()
+    return websession.search if websession is not None else None
+
+
+def set_search_context(purpose: str, case_number: str, read_ids) -> None:
+    websessions.set_search(current_websession(), purpose, case_number, read_ids)
+
+
+def set_locked(locked: bool) -> None:
+    websessions.set_locked(current_websession(), locked)
+
+
+def is_locked() -> bool:
+    websession = current_websession()
+    return websession is not None and websession.locked
 
 
 def _wants_json() -> bool:
@@ -74,8 +114,12 @@ def _wants_json() -> bool:
         or request.headers.get("X-Requested-With") == "fetch"
 
 
-def _to_sign_in(message: str | None = None):
-    sign_out()
+def _to_sign_in(message: str | None = None, why: str = ""):
+    ended = sign_out(why or "ended")
+    if ended is not None and why:
+        # Ended by the server rather than by the officer's sign-out (recorded by the view).
+        audit.record("logoff", username=ended.user.username, outcome=why,
+                     detail=f"terminal={terminal()}")
     if message:
         flash(message, "warning")
     if _wants_json():
@@ -95,30 +139,42 @@ def _gate():
         abort(404)
     view = current_app.view_functions.get(endpoint)
     permission = getattr(view, "_alpr_permission", None)
-    uid = session.get("uid")
-    if not uid:
-        return _to_sign_in()
-    user = User.get_or_none(User.id == uid)
-    if user is None or user.password_hash[-16:] != session.get("pw"):
-        return _to_sign_in("Please sign in again.")
+    websession = websessions.find(session.get("sid"))
+    if websession is None:
+        # No session, or one ended (signed out, timed out, or signed in again elsewhere in
+        # this browser): a copy of the cookie taken before opens nothing.
+        return _to_sign_in("Your session has ended. Sign in again to continue."
+                           if session.get("sid") else None)
+    g.websession = websession
+    user = User.get_or_none(User.id == websession.user_id)
+    if user is None:
+        return _to_sign_in("Please sign in again.", why="account removed")
+    if user.password_changed_at and user.password_changed_at > websession.created_at:
+        return _to_sign_in("Your password was changed. Sign in again with the new password.",
+                           why="password changed")
     if user.locked:
-        return _to_sign_in("This account is locked. Ask an ALPR administrator to unlock it.")
+        return _to_sign_in("This account is locked. Ask an ALPR administrator to unlock it.",
+                           why="account locked")
     if user.disabled:
-        return _to_sign_in("This account is disabled. Ask an ALPR administrator.")
+        return _to_sign_in("This account is disabled. Ask an ALPR administrator.",
+                           why="account disabled")
     if not is_trained(user):
         return _to_sign_in("Your ALPR training has expired or is not recorded (policy 462.3(d)). "
-                           "Ask an ALPR administrator to record your training.")
-    now = time.time()
+                           "Ask an ALPR administrator to record your training.",
+                           why="training not current")
+    now = utcnow()
     cfg = current_app.config
-    if now - session.get("auth_at", 0) > cfg["REAUTH_S"]:
-        return _to_sign_in("Please sign in again (required every 12 hours).")
-    idle = now - session.get("seen", 0)
+    if (now - websession.created_at).total_seconds() > cfg["REAUTH_S"]:
+        return _to_sign_in("Please sign in again (required every 12 hours).",
+                           why="re-authentication due")
+    idle = (now - websession.seen_at).total_seconds()
     if idle > cfg["SESSION_END_IDLE_S"]:
-        return _to_sign_in("Your session ended after an hour without use. Please sign in again.")
+        return _to_sign_in("Your session ended after an hour without use. Please sign in again.",
+                           why="idle")
     g.user = user
-    if cfg["IDLE_LOCK_S"] and idle > cfg["IDLE_LOCK_S"]:
-        session["locked"] = True
-    if session.get("locked") and endpoint not in LOCKED_ENDPOINTS:
+    if cfg["IDLE_LOCK_S"] and idle > cfg["IDLE_LOCK_S"] and not websession.locked:
+        websessions.set_locked(websession, True)
+    if websession.locked and endpoint not in LOCKED_ENDPOINTS:
         if _wants_json():
             abort(401)
         return redirect(url_for("auth.lock", next=request.path))
@@ -126,8 +182,8 @@ def _gate():
         abort(403)  # default deny: the view declared nothing
     if permission != SIGNED_IN and not can(user.role, permission):
         abort(403)
-    if not getattr(view, "_alpr_passive", False) and not session.get("locked"):
-        session["seen"] = now
+    if not getattr(view, "_alpr_passive", False) and not websession.locked:
+        websessions.touch(websession)
     return None
 
 
@@ -137,6 +193,7 @@ def _inject():
         "current_user": user,
         "can": (lambda perm: user is not None and can(user.role, perm)),
         "idle_lock_s": current_app.config["IDLE_LOCK_S"],
+        "screen_locked": is_locked(),
     }
 
 

@@ -9,7 +9,7 @@ import pyotp
 
 from gateway.accounts import users
 from gateway.config import Config
-from gateway.store.models import User
+from gateway.store.models import User, WebSession, utcnow
 
 PASSWORD = "correct horse battery"
 
@@ -45,3 +45,23 @@ def sign_in(client, user: User, password: str = PASSWORD, code: str | None = Non
 def post(client, path: str, data: dict | None = None, token_from: str = "/"):
     token = csrf(client, token_from)
     return client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+def server_session(client) -> WebSession | None:
+    """The server's record of the session behind this client's cookie."""
+    from gateway.store import websessions
+
+    with client.session_transaction() as sess:
+        return websessions.find(sess.get("sid"))
+
+
+def age_session(client, *, idle_s: float = 0.0, signed_in_s: float = 0.0) -> None:
+    """Move the session's last input and sign-in back in time (the times live on the server)."""
+    websession = server_session(client)
+    assert websession is not None, "no open session"
+    changes = {}
+    if idle_s:
+        changes[WebSession.seen_at] = utcnow() - dt.timedelta(seconds=idle_s)
+    if signed_in_s:
+        changes[WebSession.created_at] = utcnow() - dt.timedelta(seconds=signed_in_s)
+    WebSession.update(changes).where(WebSession.id == websession.id).execute()

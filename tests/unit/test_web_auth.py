@@ -8,7 +8,16 @@ import time
 
 import pyotp
 import pytest
-from _web_helpers import PASSWORD, csrf, make_app, make_user, post, sign_in
+from _web_helpers import (
+    PASSWORD,
+    age_session,
+    csrf,
+    make_app,
+    make_user,
+    post,
+    server_session,
+    sign_in,
+)
 
 from gateway.store.models import AccessRecord, TrainingRecord, User
 
@@ -167,8 +176,7 @@ def test_screen_lock_after_idle_and_unlock_with_password(db, datadir):
     client = make_app(datadir, IDLE_LOCK_S=60).test_client()
     user = make_user()
     sign_in(client, user)
-    with client.session_transaction() as sess:
-        sess["seen"] = time.time() - 120
+    age_session(client, idle_s=120)
     response = client.get("/live")
     assert response.status_code == 302 and "/lock" in response.headers["Location"]
     assert client.get("/search").status_code == 302  # still locked
@@ -182,8 +190,7 @@ def test_screen_lock_after_idle_and_unlock_with_password(db, datadir):
 def test_reauthentication_after_12_hours(client):
     user = make_user()
     sign_in(client, user)
-    with client.session_transaction() as sess:
-        sess["auth_at"] = time.time() - 12 * 3600 - 5
+    age_session(client, signed_in_s=12 * 3600 + 5)
     response = client.get("/live")
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
 
@@ -200,3 +207,89 @@ def test_logout(client):
     sign_in(client, user)
     assert post(client, "/logout", token_from="/live").status_code == 302
     assert client.get("/live").status_code == 302
+
+
+def _copy(app, client):
+    """A second browser holding a copy of `client`'s session cookie, as taken by a thief."""
+    copy = app.test_client()
+    copy.set_cookie("alpr_session", client.get_cookie("alpr_session").value)
+    return copy
+
+
+def test_copied_cookie_refused_after_sign_out(app, client):
+    user = make_user()
+    sign_in(client, user)
+    copy = _copy(app, client)
+    assert copy.get("/live").status_code == 200  # the copy works while the session is open
+    assert post(client, "/logout", token_from="/live").status_code == 302
+    response = copy.get("/live")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert "Sign in again" in copy.get("/login").get_data(as_text=True)
+    assert copy.get("/live/stream", headers={"Accept": "text/event-stream"}).status_code == 401
+    assert AccessRecord.select().where(AccessRecord.action == "logoff").count() == 1
+
+
+def test_copied_cookie_locked_after_screen_lock(app, client):
+    user = make_user()
+    sign_in(client, user)
+    copy = _copy(app, client)
+    assert 'href="/search"' in copy.get("/live").get_data(as_text=True)
+    assert client.get("/lock").status_code == 200
+    response = copy.get("/live")
+    assert response.status_code == 302 and "/lock" in response.headers["Location"]
+    assert copy.get("/search").status_code == 302
+    assert server_session(client).locked
+    assert 'href="/search"' not in copy.get("/lock").get_data(as_text=True)  # no way round the lock
+
+
+def test_idle_end_and_reauthentication_end_the_session_on_the_server(app, client):
+    user = make_user()
+    sign_in(client, user)
+    copy = _copy(app, client)
+    age_session(client, idle_s=3601)
+    response = client.get("/live")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert copy.get("/live").status_code == 302
+    assert AccessRecord.get(AccessRecord.action == "logoff").outcome == "idle"
+
+
+def test_signing_in_elsewhere_ends_no_other_session(app, client):
+    user = make_user()
+    sign_in(client, user)
+    other = app.test_client()
+    sign_in(other, user, code=pyotp.TOTP(user.totp_secret).at(time.time() + 30))
+    assert client.get("/live").status_code == 200 and other.get("/live").status_code == 200
+
+
+def test_signing_in_again_in_one_browser_ends_its_previous_session(app, client):
+    user = make_user()
+    sign_in(client, user)
+    before = _copy(app, client)
+    sign_in(client, user, code=pyotp.TOTP(user.totp_secret).at(time.time() + 30))
+    assert client.get("/live").status_code == 200
+    assert before.get("/live").status_code == 302
+
+
+def test_password_change_ends_the_session(client):
+    from gateway.accounts import users
+
+    user = make_user()
+    sign_in(client, user)
+    users.set_password(User.get_by_id(user.id), "another long password", by="admin")
+    response = client.get("/live")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert "new password" in client.get("/login").get_data(as_text=True)
+
+
+def test_open_stream_stops_when_a_copy_signs_out(db, datadir, monkeypatch):
+    from gateway.web import live
+
+    monkeypatch.setattr(live, "SESSION_CHECK_S", 0.1)
+    app = make_app(datadir, STREAM_MAX_S=30.0)
+    client = app.test_client()
+    sign_in(client, make_user())
+    stream = client.get("/live/stream", buffered=False)
+    assert post(_copy(app, client), "/logout", token_from="/live").status_code == 302
+    started = time.monotonic()
+    b"".join(stream.response)
+    assert time.monotonic() - started < 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -12,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
@@ -20,14 +18,18 @@ from gateway.accounts import signin
 from gateway.accounts.errors import SignInRefused
 from gateway.accounts.roles import home_endpoint
 from gateway.store import audit
-from gateway.web.context import ctx
-from gateway.web.session import SIGNED_IN, current_user, requires, sign_in, sign_out
+from gateway.web.session import (
+    SIGNED_IN,
+    current_user,
+    is_locked,
+    requires,
+    set_locked,
+    sign_in,
+    sign_out,
+    terminal,
+)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
-
-
-def _terminal() -> str:
-    return f"{ctx().config.agency.terminal}@{request.remote_addr}"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -48,13 +50,13 @@ def login():
         limiter = current_app.extensions["alpr_login_limiter"]
         if not limiter.allow(request.remote_addr or "?"):
             audit.record("logon_failed", username=request.form.get("username", "")[:64],
-                         outcome="rate_limited", detail=f"terminal={_terminal()}")
+                         outcome="rate_limited", detail=f"terminal={terminal()}")
             error, status = "Too many sign-in attempts from this device. Wait a minute and try again.", 429
         else:
             try:
                 user = signin.authenticate(
                     request.form.get("username", "")[:64], request.form.get("password", "")[:256],
-                    request.form.get("code", "")[:12], terminal=_terminal(),
+                    request.form.get("code", "")[:12], terminal=terminal(),
                 )
             except SignInRefused as exc:
                 # A refusal is a normal page with the reason (not a 4xx): the officer
@@ -77,16 +79,16 @@ def home():
 def lock():
     user = current_user()
     error = None
-    if request.method == "GET" and not session.get("locked"):
-        session["locked"] = True
-        audit.record("screen_locked", username=user.username, detail=f"terminal={_terminal()}")
+    if request.method == "GET" and not is_locked():
+        # Locked on the server: a copy of the session cookie is locked as well.
+        set_locked(True)
+        audit.record("screen_locked", username=user.username, detail=f"terminal={terminal()}")
     if request.method == "POST":
-        if signin.confirm_password(user, request.form.get("password", "")[:256], terminal=_terminal()):
-            session["locked"] = False
-            session["seen"] = time.time()
+        if signin.confirm_password(user, request.form.get("password", "")[:256], terminal=terminal()):
+            set_locked(False)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         if user.locked:
-            sign_out()
+            sign_out("account locked")
             flash(signin.LOCKED_MESSAGE.format(n=signin.MAX_FAILURES), "warning")
             return redirect(url_for("auth.login"))
         error = "Password not accepted."
@@ -96,7 +98,7 @@ def lock():
 @bp.route("/logout", methods=["POST"])
 @requires(SIGNED_IN)
 def logout():
-    audit.record("logoff", username=current_user().username, detail=f"terminal={_terminal()}")
+    audit.record("logoff", username=current_user().username, detail=f"terminal={terminal()}")
     sign_out()
     flash("Signed out.", "ok")
     return redirect(url_for("auth.login"))

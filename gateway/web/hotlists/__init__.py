@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, render_template, request, session
+from flask import Blueprint, abort, flash, render_template, request
 
 from gateway.hotlist.wanted import WantedError, add_wanted
 from gateway.store import audit
 from gateway.store.models import HotlistEntry, HotlistList
-from gateway.web.session import current_user, requires
+from gateway.web.session import current_user, requires, set_search_context
 from gateway.web.url_numbers import page_number
 
 bp = Blueprint("hotlists", __name__, template_folder="templates")
@@ -72,5 +72,5 @@ def wanted():
         return render_template("hotlists/wanted.html", form=form, default_days=days), 400
     # add_wanted recorded this check of stored reads under the entry's reason and case;
     # opening one of the matches carries the same purpose.
-    session["search"] = {"purpose": entry.reason, "case_number": entry.case_number}
+    set_search_context(entry.reason, entry.case_number, (read.id for read, _kind, _quality in found))
     return render_template("hotlists/wanted_added.html", entry=entry, found=found)

@@ -18,17 +18,18 @@ from flask import (
 
 from gateway.accounts.roles import can
 from gateway.events import bus
-from gateway.store import audit
+from gateway.store import audit, websessions
 from gateway.store.images import ImageStoreError
 from gateway.store.models import Alert, Read
 from gateway.web.context import ctx
-from gateway.web.session import current_user, passive, requires
+from gateway.web.session import current_user, current_websession, passive, requires
 from gateway.web.visibility import alerts_query, entry_details
 
 bp = Blueprint("live", __name__, template_folder="templates")
 
 RECENT_READS = 30
 OPEN_STATUSES = ("new", "acknowledged")
+SESSION_CHECK_S = 5.0  # how soon an open stream notices its session ended or locked
 
 
 def _open_alerts(user):
@@ -66,14 +67,15 @@ def stream():
     (saving the browser a request per event: the alert shows sooner).
 
     A stream lasts STREAM_MAX_S and then ends; the browser reconnects at once
-    and the session is checked again, so a lock or an expired training stops
-    the stream within that time.
+    and the session is checked again, so an expired training stops the stream
+    within that time. A sign-out or a lock stops it within SESSION_CHECK_S.
     """
     user = current_user()
     see_alerts = can(user.role, "alerts")
     see_covert = can(user.role, "covert")
     stop = ctx().stop
     max_s = current_app.config["STREAM_MAX_S"]
+    websession_id = current_websession().id
     sub = bus.subscribe(maxsize=512)
 
     last_read, last_alert = _parse_last_event_id(request.headers.get("Last-Event-ID", ""))
@@ -92,7 +94,14 @@ def stream():
     def live():
         deadline = time.monotonic() + max_s
         last_sent = time.monotonic()
+        check_at = time.monotonic() + SESSION_CHECK_S
         while not stop.is_set() and time.monotonic() < deadline:
+            if time.monotonic() >= check_at:
+                # Signed out or locked (perhaps from another copy of the cookie): the
+                # browser's reconnect then meets the door.
+                if not websessions.is_open(websession_id):
+                    return
+                check_at = time.monotonic() + SESSION_CHECK_S
             # Short waits so that a gateway shutdown ends the stream promptly.
             event = sub.get(timeout=1.0)
             if event is None:

@@ -1,19 +1,20 @@
 """Searching stored reads: a purpose and a case number first (policy 462.3(a), 462.5(c)).
 
 Every search and every result opened goes to the access record with that
-purpose and case number.
+purpose and case number. A search's purpose, case number and results are kept
+with the session on the server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from gateway.store import audit
 from gateway.store.models import Alert, Read
 from gateway.store.reads import ReadError, search_reads
-from gateway.web.session import current_user, requires
+from gateway.web.session import current_user, requires, search_context, set_search_context
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -78,14 +79,14 @@ def index():
             purpose=purpose, case_number=case_number, outcome=f"{len(results)} results",
             detail="read ids " + ",".join(str(r.id) for r in results[:200]),
         )
-        session["search"] = {"purpose": purpose, "case_number": case_number}
+        set_search_context(purpose, case_number, (r.id for r in results))
     return render_template("search/index.html", form=form, results=results)
 
 
 @bp.route("/search/reads/<int:read_id>")
 @requires("search")
 def read(read_id: int):
-    context = session.get("search")
+    context = search_context()
     if not context:
         flash("Search first, with a purpose and a case number, to open a read.", "error")
         return redirect(url_for("search.index"))
