@@ -304,3 +304,60 @@ def test_numbers_past_sqlite_and_bad_dates_are_not_server_errors(client):
     later = (now() + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
     page = client.get("/admin/audit", query_string={"since": later}).get_data(as_text=True)
     assert 'data-action="' not in page.split("</form>", 1)[1]
+
+
+def _old_read_and_a_full_live_window(images):
+    old = read(images, "0OLD123", seen_at=now() - dt.timedelta(days=40),
+               context_jpeg=b"\xff\xd8context-0OLD123")
+    newer = [read(images, f"9NEW{i:03d}") for i in range(30)]
+    return old, newer
+
+
+def test_live_fragments_and_images_only_for_reads_in_the_live_window(client, images):
+    sign_in(client, make_user())
+    old, newer = _old_read_and_a_full_live_window(images)
+    assert "0OLD123" not in client.get("/live").get_data(as_text=True)
+    response = client.get(f"/live/reads/{old.id}")
+    assert response.status_code == 404 and "0OLD123" not in response.get_data(as_text=True)
+    for sha in (old.crop_sha256, old.context_sha256):
+        assert client.get(f"/images/{sha}.jpg").status_code == 404
+    # A made-up reconnect point replays only what the live view can show.
+    body = client.get("/live/stream", headers={"Last-Event-ID": "0.0"}).get_data(as_text=True)
+    assert "0OLD123" not in body and f'"id": {old.id}, ' not in body and "9NEW000" in body
+    assert "9NEW029" in client.get(f"/live/reads/{newer[-1].id}").get_data(as_text=True)
+    assert client.get(f"/images/{newer[0].crop_sha256}.jpg").status_code == 200
+
+
+def test_old_read_and_its_images_through_a_search_with_purpose_recorded(client, images):
+    sign_in(client, make_user())
+    old, _ = _old_read_and_a_full_live_window(images)
+    other = read(images, "1OTHER1", seen_at=now() - dt.timedelta(days=41))
+    for _ in range(30):
+        read(images, "9NEWER9")
+    response = post(client, "/search", {"plate": "0OLD*", "purpose": "hit and run", "case_number": "24-11"},
+                    token_from="/search")
+    assert "0OLD123" in response.get_data(as_text=True)
+    assert client.get(f"/images/{old.crop_sha256}.jpg").status_code == 200
+    assert "0OLD123" in client.get(f"/search/reads/{old.id}").get_data(as_text=True)
+    assert client.get(f"/images/{old.context_sha256}.jpg").status_code == 200
+    viewed = [(r.query, r.purpose, r.case_number) for r in
+              AccessRecord.select().where(AccessRecord.action == "image_viewed").order_by(AccessRecord.id)]
+    assert viewed == [(f"read {old.id} 0OLD123 crop", "hit and run", "24-11"),
+                      (f"read {old.id} 0OLD123 context image", "hit and run", "24-11")]
+    # Not found by this search: neither the read nor its image, whatever its id.
+    response = client.get(f"/search/reads/{other.id}", follow_redirects=True)
+    assert "1OTHER1" not in response.get_data(as_text=True) and "not among your search" in response.get_data(as_text=True)
+    assert client.get(f"/images/{other.crop_sha256}.jpg").status_code == 404
+    assert client.get(f"/live/reads/{old.id}").status_code == 404  # the live view stays the live view
+
+
+def test_image_of_an_old_alert_shown_to_its_officer(client, images):
+    wanted("7OLD777")
+    hit = read(images, "7OLD777", seen_at=now() - dt.timedelta(days=2))
+    for i in range(30):
+        read(images, f"9NEW{i:03d}")
+    sign_in(client, make_user())
+    assert Alert.get(Alert.read == hit) is not None
+    assert client.get(f"/images/{hit.crop_sha256}.jpg").status_code == 200
+    sign_in(auditor := client.application.test_client(), make_user("aud", role="auditor"))
+    assert auditor.get(f"/images/{hit.crop_sha256}.jpg").status_code == 403

@@ -1,4 +1,10 @@
-"""The live view: reads as they come, alerts that cannot be missed, pushed by SSE."""
+"""The live view: reads as they come, alerts that cannot be missed, pushed by SSE.
+
+The live view shows the newest RECENT_READS reads (the patrol's own feed) and
+nothing older: a stored read outside that window is reached only through the
+purpose-bound search (policy 462.5(c)), so the fragments, the stream's replay
+and the images here refuse it as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from gateway.store import audit, websessions
 from gateway.store.images import ImageStoreError
 from gateway.store.models import Alert, Read
 from gateway.web.context import ctx
-from gateway.web.session import current_user, current_websession, passive, requires
+from gateway.web.session import current_user, current_websession, passive, requires, search_context
 from gateway.web.visibility import alerts_query, entry_details
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -30,6 +36,19 @@ bp = Blueprint("live", __name__, template_folder="templates")
 RECENT_READS = 30
 OPEN_STATUSES = ("new", "acknowledged")
 SESSION_CHECK_S = 5.0  # how soon an open stream notices its session ended or locked
+
+
+def _window_floor() -> int:
+    """The oldest read id the live view can show: that of the RECENT_READS-th newest read."""
+    row = Read.select(Read.id).order_by(Read.id.desc()).offset(RECENT_READS - 1).limit(1).first()
+    return row.id if row else 0
+
+
+def _live_read(read_id) -> Read | None:
+    """The read if the live view can show it; None for one unknown or older."""
+    if not isinstance(read_id, int) or read_id < _window_floor():
+        return None
+    return Read.get_or_none(Read.id == read_id)
 
 
 def _open_alerts(user):
@@ -53,7 +72,7 @@ def index():
 @requires("reads")
 @passive
 def read_fragment(read_id: int):
-    read = Read.get_or_none(Read.id == read_id)
+    read = _live_read(read_id)
     if read is None:
         abort(404)
     return render_template("live/_read.html", read=read, hit=False)
@@ -84,7 +103,9 @@ def stream():
         # After a reconnect, what was stored while the browser was away (store is the truth).
         if last_read is None:
             return
-        for read in Read.select(Read.id).where(Read.id > last_read).order_by(Read.id).limit(30):
+        # Only what is still in the live window, whatever id the browser sends.
+        newer = (Read.id > last_read) & (Read.id >= _window_floor())
+        for read in Read.select(Read.id).where(newer).order_by(Read.id).limit(RECENT_READS):
             yield "read", {"id": read.id}
         if see_alerts:
             query = alerts_query(user).where(Alert.id > last_alert).order_by(Alert.id).limit(20)
@@ -154,7 +175,7 @@ def _render(kind: str, payload: dict, user):
     """Add the fragment(s) to an event's payload. False: nothing to show (gone, or
     not for this user); for an alert, a short description for the access record."""
     if kind == "read":
-        read = Read.get_or_none(Read.id == payload["id"])
+        read = _live_read(payload["id"])
         if read is None:
             return False
         payload["html"] = render_template("live/_read.html", read=read, hit=False)
@@ -187,13 +208,36 @@ def _max_id(model) -> int:
 @requires("reads")
 @passive
 def image(sha: str):
+    """A read's crop or context image, for a read this session may see: one in the live
+    window, one behind an alert shown to this user, or one its latest search found (that
+    access recorded with the search's purpose and case number). Anything else: 404."""
     try:
         path = ctx().images.path(sha)
     except ImageStoreError:
         abort(404)
-    if not path.exists():
+    if not path.exists() or not _may_see_image(sha):  # a refusal and a gap look alike
         abort(404)
     try:
         return send_file(path, mimetype="image/jpeg", max_age=0)
     except ImageStoreError:
         abort(404)
+
+
+def _may_see_image(sha: str) -> bool:
+    # Each rule looks only among the reads it allows (an id range, the alerts, the search's
+    # ids), never across every stored read: one image may belong to several reads.
+    showing = (Read.crop_sha256 == sha) | (Read.context_sha256 == sha)
+    if Read.select().where(showing & (Read.id >= _window_floor())).exists():
+        return True
+    user = current_user()
+    if can(user.role, "alerts") and alerts_query(user).where(showing).exists():
+        return True
+    context = search_context()
+    found = context.get("reads") if context else None
+    read = Read.select().where(showing & Read.id.in_(found)).first() if found else None
+    if read is None:
+        return False
+    kind = "crop" if read.crop_sha256 == sha else "context image"
+    audit.record("image_viewed", username=user.username, query=f"read {read.id} {read.plate} {kind}",
+                 purpose=context["purpose"], case_number=context["case_number"])
+    return True

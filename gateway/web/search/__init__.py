@@ -2,14 +2,15 @@
 
 Every search and every result opened goes to the access record with that
 purpose and case number. A search's purpose, case number and results are kept
-with the session on the server.
+with the session on the server: the reads it found, and their images, are the
+only stored reads outside the live view that this session can open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gateway.store import audit
 from gateway.store.models import Alert, Read
@@ -90,9 +91,12 @@ def read(read_id: int):
     if not context:
         flash("Search first, with a purpose and a case number, to open a read.", "error")
         return redirect(url_for("search.index"))
-    found = Read.get_or_none(Read.id == read_id)
+    # Only a read the stated purpose found: the purpose on record must be the read's.
+    found = Read.get_or_none(Read.id == read_id) if read_id in context.get("reads", ()) else None
     if found is None:
-        abort(404)
+        flash("That read is not among your search's results. Search for it with a purpose "
+              "and a case number to open it.", "error")
+        return redirect(url_for("search.index"))
     audit.record("read_viewed", username=current_user().username, query=f"read {found.id} {found.plate}",
                  purpose=context["purpose"], case_number=context["case_number"])
     alerts = list(Alert.select().where((Alert.read == found) & (Alert.covert == False)))  # noqa: E712
