@@ -65,9 +65,21 @@ class HotlistSync:
         session, base = self._session_factory()
         result = SyncResult()
         try:
-            resp = session.get(f"{base}/api/v1/hotlists", timeout=self.cfg.timeout_s)
+            try:
+                resp = session.get(f"{base}/api/v1/hotlists", timeout=self.cfg.timeout_s)
+            except requests.RequestException as exc:
+                logger.debug("hotlist index from %s failed", base, exc_info=True)
+                raise HotlistSyncError(
+                    f"cannot reach the regional server at {base} ({_why(exc)}); the hotlists in "
+                    "the car are unchanged. Check the cellular link and upload.server_url, then "
+                    "try again") from None
             _check_status(resp, "the hotlist index")
-            published = resp.json()["lists"]
+            try:
+                published = resp.json()["lists"]
+            except (ValueError, KeyError, TypeError):
+                raise HotlistSyncError(f"{base} did not answer with a hotlist index (is "
+                                       "upload.server_url the regional server?); the hotlists in "
+                                       "the car are unchanged") from None
             names = set()
             for item in published:
                 name = item["name"]
@@ -104,8 +116,12 @@ class HotlistSync:
         if local is not None and local.version == version:
             return False
         headers = {"If-None-Match": f'"{local.version}"'} if local is not None and local.version else {}
-        resp = session.get(f"{base}/api/v1/hotlists/{name}", headers=headers,
-                           timeout=self.cfg.timeout_s)
+        try:
+            resp = session.get(f"{base}/api/v1/hotlists/{name}", headers=headers,
+                               timeout=self.cfg.timeout_s)
+        except requests.RequestException as exc:
+            raise HotlistSyncError(f"hotlist {name}: the link to the regional server failed "
+                                   f"({_why(exc)}); the previous copy stays active") from None
         if resp.status_code == 304:
             return False
         _check_status(resp, f"hotlist {name}")
@@ -149,6 +165,17 @@ class HotlistSync:
         ).execute()
         logger.info("hotlist %s updated to version %s (%d records)", name, item["version"][:12],
                     len(records))
+
+
+def _why(exc: requests.RequestException) -> str:
+    """A failed request in a few words; requests' own text is a nested repr of urllib3 objects."""
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS failed: check the certificates and the server pin"
+    if isinstance(exc, requests.ConnectionError):
+        return "no connection"
+    return type(exc).__name__
 
 
 def _check_status(resp: requests.Response, what: str) -> None:
