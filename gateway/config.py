@@ -122,6 +122,16 @@ class Config(Section):
             raw = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not a text file (byte {exc.start} is not UTF-8); restore "
+                              "the configuration from a backup, or move the file aside to start "
+                              "from the defaults") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path} is a folder, not a file: move it aside to start from the "
+                              "defaults, or put the car's config.json in its place") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}; check its permissions "
+                              "(ls -l) or choose another data folder with --data DIR") from None
         _drop_retired(raw, path)
         try:
             return cls.model_validate(raw)
@@ -130,6 +140,16 @@ class Config(Section):
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"{path}: {problems}") from None
+
+    def override(self, field: str, value, option: str) -> None:
+        """Set `field` ("web.port") from a command-line `option`, checked against the same bounds as
+        the file; a value out of bounds is a ConfigError naming the option, not a pydantic trace."""
+        section_name, name = field.split(".")
+        try:
+            setattr(getattr(self, section_name), name, value)
+        except ValidationError as exc:
+            problems = "; ".join(err["msg"] for err in exc.errors())
+            raise ConfigError(f"{option} {value!r}: {problems} (the limit of {field})") from None
 
     def save(self, path: Path) -> None:
         # Write-then-rename so a power cut never leaves half a config file.

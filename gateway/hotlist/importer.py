@@ -12,14 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from peewee import DatabaseError
 
 from gateway.errors import AlprError
 from gateway.hotlist import clew, csvfile, match, ncic
 from gateway.hotlist.records import HotlistFormatError, Parsed
 from gateway.store import audit
+from gateway.store.db import problem
 from gateway.store.models import HotlistEntry, HotlistList, database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -88,6 +92,35 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
                      outcome="rejected", detail=str(exc)[:2000])
         raise
     sha = _sha256(path)
+    try:
+        replaced = _replace(path, fmt, list_name, entries, sha, username=username, priority=priority,
+                            covert=covert, description=description)
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        # A full disk fails the insert, SQLite rolls the transaction back itself, and peewee's own
+        # rollback then fails too ("cannot rollback"), hiding the cause: db.problem finds it in
+        # the chain. Nothing was committed, so the previous list is still the active one.
+        logger.debug("hotlist %s import failed", list_name, exc_info=True)
+        raise HotlistImportError(f"{list_name} not imported, the previous list stays active: "
+                                 f"{problem(exc, database.obj.database)}") from None
+    # A large list leaves its pages in the WAL (about 100 MB for a million
+    # entries). Copy them into the database and flush now, as part of the
+    # import, not in whichever read's commit next crosses the WAL limit.
+    try:
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        # The import is committed (in the WAL); the checkpoint is retried by SQLite later.
+        logger.warning("hotlist %s imported, but the WAL could not be checkpointed: %s", list_name, exc)
+    lists_changed()
+    seconds = time.monotonic() - started
+    logger.info("hotlist %s: %d entries imported in %.1f s", list_name, len(entries), seconds)
+    return ImportResult(list_name, fmt, len(entries), replaced, sha, round(seconds, 3),
+                        meta.get("expired_skipped", 0))
+
+
+def _replace(path: Path, fmt: str, list_name: str, entries: list[Parsed], sha: str, *, username: str,
+             priority: int | None, covert: bool | None, description: str | None) -> int:
+    """The one transaction of an import: old entries out, new in, the list's record, the access
+    record. Returns how many entries were replaced."""
     with database.atomic():
         lst, _ = HotlistList.get_or_create(name=list_name, defaults={"source": fmt,
                                                                      "priority": NEW_LIST_PRIORITY[fmt]})
@@ -109,15 +142,7 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
         match.bump_generation()
         audit.record("hotlist.import", username=username, query=f"{list_name} from {path.name}",
                      detail=f"{len(entries)} entries replace {replaced}; file sha256 {sha}")
-    # A large list leaves its pages in the WAL (about 100 MB for a million
-    # entries). Copy them into the database and flush now, as part of the
-    # import, not in whichever read's commit next crosses the WAL limit.
-    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    lists_changed()
-    seconds = time.monotonic() - started
-    logger.info("hotlist %s: %d entries imported in %.1f s", list_name, len(entries), seconds)
-    return ImportResult(list_name, fmt, len(entries), replaced, sha, round(seconds, 3),
-                        meta.get("expired_skipped", 0))
+    return replaced
 
 
 def _bulk_insert(list_id: int, entries: list[Parsed], from_clets: bool) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 
+from gateway.errors import AlprError
 from gateway.store.models import database
 
 logger = logging.getLogger(__name__)
@@ -27,8 +29,44 @@ PRAGMAS = {
 }
 
 
+class DatabaseFileError(AlprError):
+    """The database file cannot be opened, read or written; the message says what to do."""
+
+
+def problem(exc: BaseException, path: Path | str) -> str:
+    """What went wrong with the database at `path` and what to do about it, in words a technician
+    can act on. SQLite's own messages ('unable to open database file') name neither the file nor a
+    remedy. A failed rollback ('cannot rollback') hides the real cause in the exception's context,
+    so the chain is searched for the first message that is recognised."""
+    path = Path(path)
+    messages = []
+    seen: BaseException | None = exc
+    while seen is not None and len(messages) < 5:
+        messages.append(str(seen).lower())
+        seen = seen.__cause__ or seen.__context__
+    for text in messages:
+        if "disk is full" in text or "no space" in text:
+            return (f"the disk holding {path} is full: free some space (delete old exports or "
+                    f"backups under {path.parent}) and try again")
+        if "readonly" in text or "read-only" in text or "unable to open" in text \
+                or "permission" in text:
+            return (f"cannot open or write the database {path}: check that it is a file and that "
+                    f"the folder {path.parent} is writable by this user (ls -ld), or choose another "
+                    "data folder with --data DIR")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return (f"{path} is damaged or is not an alpr database ({text}): move it aside "
+                    f"(mv {path} {path}.damaged) and restore a copy from {path.parent / 'backups'} "
+                    "or the car's last backup; with no copy, the next command starts an empty one")
+        if "locked" in text or "busy" in text:
+            return (f"the database {path} is locked by another program (a running gateway?): "
+                    "stop it or try again in a moment")
+    return f"database {path}: {messages[0] if messages else exc}"
+
+
 def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
-    """Open (creating if needed) the database at `path` and bind the models to it."""
+    """Open (creating if needed) the database at `path` and bind the models to it.
+
+    A file that cannot be opened or is not a database raises DatabaseFileError naming the file."""
     _create_private(Path(path))
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     database.initialize(db)
@@ -36,11 +74,17 @@ def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
     from gateway.hotlist import match
 
     match.reset()
-    db.connect(reuse_if_open=True)
-    if migrate:
-        from gateway.store.migrations import migrate_to_latest
+    try:
+        db.connect(reuse_if_open=True)
+        if migrate:
+            from gateway.store.migrations import migrate_to_latest
 
-        migrate_to_latest(db, Path(path))
+            migrate_to_latest(db, Path(path))
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        logger.debug("opening %s failed", path, exc_info=True)
+        if not db.is_closed():
+            db.close()
+        raise DatabaseFileError(problem(exc, path)) from None
     return db
 
 

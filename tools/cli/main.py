@@ -6,10 +6,14 @@ One error boundary: an AlprError prints `alpr: message` on stderr and exits 1.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import pkgutil
+import sqlite3
 import sys
+
+import peewee
 
 from gateway.errors import AlprError
 
@@ -60,6 +64,37 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except (OSError, sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+        # The last line of defence for the environment failing under a command (a disk, a
+        # permission, a database file) where no layer translated it: a message, not a traceback;
+        # the traceback is at debug level (-vv) for a bug report. Programming errors are not
+        # caught here: they are fixed where they happen.
+        logger.debug("%s failed", args.command, exc_info=True)
+        print(f"alpr: {_environment(exc)}", file=sys.stderr)
+        return 1
+
+
+HINTS = {
+    errno.ENOSPC: "free some space and run the command again",
+    errno.EACCES: "check the permissions (ls -l) or choose another data folder with --data DIR",
+    errno.EROFS: "the file system is read-only: choose another data folder with --data DIR",
+    errno.ENOENT: "check the path",
+}
+
+
+def _environment(exc: BaseException) -> str:
+    """The message for an environment failure no layer translated: what, where, and a hint."""
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else ""
+        what = exc.strerror or str(exc) or type(exc).__name__
+        text = f"{where}: {what}" if where else what
+        hint = HINTS.get(exc.errno)
+        return f"{text}; {hint}" if hint else text
+    from gateway.store.db import problem
+    from gateway.store.models import database
+
+    path = getattr(database.obj, "database", None) or "the database"
+    return problem(exc, path)
 
 
 if __name__ == "__main__":
