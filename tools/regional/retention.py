@@ -7,12 +7,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from gateway.errors import AlprError
 from tools.regional.models import RegionalAccess, RegionalHold, RegionalRead, database, utcnow
 
 logger = logging.getLogger(__name__)
 
+POLICY_DAYS = 365  # policy 462.4: stored for one year, purged on the 366th day
 
-def purge(now: dt.datetime | None = None, days: int = 365) -> int:
+
+class RetentionError(AlprError):
+    """A purge was refused before anything was deleted."""
+
+
+def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reason: str = "") -> int:
+    """Delete the reads seen more than `days` ago that no hold keeps, and record the purge.
+
+    `days` under 1 would put the cutoff at or after now and delete every read, so it is refused
+    outright; under the policy's 365 days it is refused unless `override_reason` says why (a court
+    order, say), and that reason goes into the access record with the count."""
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise RetentionError(f"--days {days!r}: a purge keeps at least 1 day of reads (policy 462.4 "
+                             f"keeps {POLICY_DAYS}); nothing was purged")
+    reason = (override_reason or "").strip()
+    if days < POLICY_DAYS and not reason:
+        raise RetentionError(f"--days {days} would purge reads younger than the {POLICY_DAYS} days "
+                             "policy 462.4 keeps them; nothing was purged. If an order requires it, "
+                             "repeat with --override-policy REASON (recorded in the access record)")
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=days)
     held = RegionalHold.select(RegionalHold.read).where(RegionalHold.lifted_at.is_null())
@@ -21,8 +41,11 @@ def purge(now: dt.datetime | None = None, days: int = 365) -> int:
             (RegionalRead.seen_at < cutoff) & RegionalRead.id.not_in(held)
         )
         count = RegionalRead.delete().where(RegionalRead.id.in_(doomed)).execute()
-        RegionalAccess.create(action="purge", terminal="server",
-                              detail=f"reads seen before {cutoff.isoformat()}: {count}")
+        detail = f"reads seen before {cutoff.isoformat()}: {count}"
+        if days < POLICY_DAYS:
+            detail += f"; {days} days instead of the policy's {POLICY_DAYS}: {reason}"
+            logger.warning("retention shortened to %d days (%s)", days, reason)
+        RegionalAccess.create(action="purge", terminal="server", detail=detail)
     if count:
         logger.info("retention purged %d reads seen before %s", count, cutoff)
     return count

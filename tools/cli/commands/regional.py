@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from tools.cli.common import add_json, datadir, emit
+from tools.cli.common import add_json, at_least, datadir, emit
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,11 @@ def register(subparsers) -> None:
 
     p = common(sub.add_parser("purge", help="apply the one-year retention now"))
     p.add_argument("--db", default="")
-    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--days", type=at_least(1), default=365,
+                   help="purge reads older than this (default 365, policy 462.4); fewer needs "
+                        "--override-policy")
+    p.add_argument("--override-policy", metavar="REASON", default="",
+                   help="why reads younger than 365 days must go (recorded in the access record)")
     p.set_defaults(func=do_purge)
 
 
@@ -145,6 +149,6 @@ def do_purge(args) -> int:
     from tools.regional.retention import purge
 
     open_regional(_db(args))
-    count = purge(days=args.days)
+    count = purge(days=args.days, override_reason=args.override_policy)
     emit({"purged": count}, args.json, f"{count} reads purged")
     return 0
