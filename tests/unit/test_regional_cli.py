@@ -1,4 +1,6 @@
-"""The regional server's commands refuse what would lose reads: a purge under the policy's year."""
+"""The regional server's commands refuse what would lose reads or fail later: a purge under the
+policy's year, a port out of range, an unreadable hotlist file or database URL, a car installed
+with a server address that is not one."""
 
 from __future__ import annotations
 
@@ -42,3 +44,53 @@ def test_cli_purge_with_negative_days_is_refused_by_argparse(region, capsys):
     assert main(["regional", "purge", "--dir", str(region), "--days", "5"]) == 1
     assert "policy 462.4" in capsys.readouterr().err
     assert RegionalRead.select().count() == 1
+
+
+@pytest.mark.parametrize("argv", [["regional", "serve", "--port", "70000"],
+                                  ["run", "--port", "70000", "--no-tls"],
+                                  ["run", "--port", "0"]])
+def test_ports_out_of_range_are_refused(argv, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert "is not a TCP port: 1 to 65535" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("make,message", [
+    (None, "no such file"),
+    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe"), "not a text CSV file"),
+])
+def test_publish_hotlist_bad_file_is_a_message(tmp_path, capsys, make, message):
+    path = tmp_path / "list.csv"
+    if make:
+        make(path)
+    assert main(["regional", "publish-hotlist", "--dir", str(tmp_path / "R"), "svs", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "nothing was published" in err
+
+
+def test_publish_hotlist_unknown_database_url_is_a_message(tmp_path, capsys):
+    path = tmp_path / "list.csv"
+    path.write_text("plate\n7ABC123\n")
+    assert main(["regional", "publish-hotlist", "--dir", str(tmp_path), "--db", "garbage://x",
+                 "svs", str(path)]) == 1
+    assert "--db 'garbage://x'" in capsys.readouterr().err
+
+
+def test_issue_car_refuses_a_server_url_that_is_not_https(tmp_path, capsys):
+    data = tmp_path / "car"
+    assert main(["--data", str(data), "regional", "issue-car", "--dir", str(tmp_path / "R"), "car-8",
+                 "--install", "--server-url", "notaurl"]) == 1
+    assert "not an https URL" in capsys.readouterr().err
+    assert not (data / "config.json").exists()
+
+
+def test_missing_ca_advice_names_the_real_option(tmp_path, capsys):
+    assert main(["regional", "issue-car", "--dir", str(tmp_path / "R"), "car-8", "--json"]) == 1
+    err = capsys.readouterr().err
+    assert f"alpr regional init --dir {tmp_path / 'R'}" in err and "--pki" not in err
+
+
+def test_serve_port_0_still_means_any_free_port():
+    from tools.cli.main import build_parser
+
+    assert build_parser().parse_args(["regional", "serve", "--port", "0"]).port == 0

@@ -35,6 +35,51 @@ def at_least(low: int):
     return parse
 
 
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535. A larger number would not be refused by every
+    server library (some take it modulo 65536 and listen somewhere else without a word)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: 1 to 65535") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port: 1 to 65535")
+    return value
+
+
+port.__name__ = "port 1-65535"
+
+
+def listen_port(text: str) -> int:
+    """An argparse type for a server's own port: 1 to 65535, or 0 for any free port (which the
+    server then reports), as tests and benches use."""
+    if text.strip() == "0":
+        return 0
+    return port(text)
+
+
+listen_port.__name__ = "port 0-65535"
+
+
+def at_least_float(low: float, *, above: bool = False):
+    """An argparse type: a number not under `low` (strictly above it with above=True), for rates,
+    durations and bandwidths where 0 or a negative value would divide by zero or never end."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if value < low or (above and value == low):
+            raise argparse.ArgumentTypeError(
+                f"{text} is too small: {'more than' if above else 'at least'} {low:g}")
+        return value
+
+    parse.__name__ = f"number {'>' if above else '>='} {low:g}"
+    return parse
+
+
 def add_json(parser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
 

@@ -27,15 +27,27 @@ def canonical_body(records: list[dict]) -> bytes:
 def read_csv(path: Path) -> list[dict]:
     """Records from a CSV with a header row; `plate` is required, the rest optional."""
     records = []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "plate" not in [f.strip().lower() for f in reader.fieldnames]:
-            raise HotlistPublishError(f"{path}: the header row must name a 'plate' column")
-        for lineno, raw in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-            if not row.get("plate"):
-                raise HotlistPublishError(f"{path}:{lineno}: empty plate")
-            records.append({k: row.get(k, "") for k in FIELDS if row.get(k, "")})
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or "plate" not in [f.strip().lower() for f in reader.fieldnames]:
+                raise HotlistPublishError(f"{path}: the header row must name a 'plate' column")
+            for lineno, raw in enumerate(reader, start=2):
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+                if not row.get("plate"):
+                    raise HotlistPublishError(f"{path}:{lineno}: empty plate")
+                records.append({k: row.get(k, "") for k in FIELDS if row.get(k, "")})
+    except FileNotFoundError:
+        raise HotlistPublishError(f"{path}: no such file; nothing was published") from None
+    except UnicodeDecodeError as exc:
+        raise HotlistPublishError(f"{path}: not a text CSV file (byte {exc.start} is not UTF-8); "
+                                  "export the list as CSV UTF-8; nothing was published") from None
+    except csv.Error as exc:
+        raise HotlistPublishError(f"{path}: not a readable CSV file ({exc}); nothing was "
+                                  "published") from None
+    except OSError as exc:
+        raise HotlistPublishError(f"cannot read {path}: {exc.strerror}; nothing was "
+                                  "published") from None
     return records
 
 

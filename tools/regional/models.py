@@ -5,6 +5,8 @@ its own access record. SQLite by default; PostgreSQL from a database URL
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from pathlib import Path
 
 from peewee import (
@@ -16,11 +18,15 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    PeeweeException,
     TextField,
 )
 from playhouse.db_url import connect
 
+from gateway.errors import AlprError
 from gateway.store.models import utcnow
+
+logger = logging.getLogger(__name__)
 
 database = DatabaseProxy()
 
@@ -97,15 +103,32 @@ class RegionalAccess(RegionalModel):
 ALL = [RegionalRead, RegionalImage, RegionalHold, RegionalHotlist, RegionalAccess]
 
 
+class RegionalDatabaseError(AlprError):
+    """The server database cannot be opened; the message names it and what to do."""
+
+
 def open_regional(url_or_path: str | Path):
-    """Open the server database: a path means SQLite, else a playhouse.db_url URL."""
+    """Open the server database: a path means SQLite, else a playhouse.db_url URL.
+
+    A URL of an unknown kind, a missing driver, a server that does not answer or a file that is not
+    a database raises RegionalDatabaseError naming the --db value."""
     text = str(url_or_path)
     if "://" in text:
-        db = connect(text)
+        try:
+            db = connect(text)
+        except (RuntimeError, ValueError) as exc:
+            # playhouse.db_url says RuntimeError for an unknown scheme, ValueError for no name.
+            raise RegionalDatabaseError(
+                f"--db {text!r}: {exc} Give a SQLite file path, or a URL such as "
+                "postgresql://user:password@host/dbname") from None
     else:
         from peewee import SqliteDatabase
 
-        Path(text).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(text).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RegionalDatabaseError(f"cannot create the folder of {text}: {exc.strerror}; "
+                                        "choose another --dir or --db") from None
         db = SqliteDatabase(
             text,
             pragmas={"journal_mode": "wal", "synchronous": "full", "busy_timeout": 10_000,
@@ -113,6 +136,14 @@ def open_regional(url_or_path: str | Path):
             check_same_thread=False,
         )
     database.initialize(db)
-    db.connect(reuse_if_open=True)
-    db.create_tables(ALL, safe=True)
+    try:
+        db.connect(reuse_if_open=True)
+        db.create_tables(ALL, safe=True)
+    except (PeeweeException, sqlite3.DatabaseError) as exc:
+        logger.debug("opening the regional database %s failed", text, exc_info=True)
+        if not db.is_closed():
+            db.close()
+        raise RegionalDatabaseError(f"cannot open the regional database {text}: {exc}; check the "
+                                    "--db value, that the database server is running and that "
+                                    "the file is one this server wrote") from None
     return db

@@ -76,7 +76,7 @@ def _name(common_name: str, org: str = "ALPR region") -> x509.Name:
 def _load_ca(folder: Path):
     cert_path, key_path = folder / "ca.pem", folder / "ca.key"
     if not cert_path.exists() or not key_path.exists():
-        raise PkiError(f"no CA in {folder}: run `alpr regional init --pki {folder}` first")
+        raise PkiError(f"no CA in {folder}: run `alpr regional init --dir {folder.parent}` first")
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     return cert, key

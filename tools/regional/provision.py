@@ -6,13 +6,34 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gateway.config import Config
 from gateway.datadir import DataDir
+from gateway.errors import AlprError
 from tools.regional.pki import CarBundle
 
 
+class InstallError(AlprError):
+    """The car's upload settings were refused; nothing was installed."""
+
+
+def check_server_url(url: str) -> str:
+    """The regional server's address as the car will use it: https with a host. Anything else
+    would be saved with upload enabled and fail on every sync, far from where it was typed."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        raise InstallError(f"--server-url {url!r} is not an https URL of the regional server: "
+                           "give it as https://HOST[:PORT], e.g. https://127.0.0.1:8444")
+    return url
+
+
 def install_car(bundle: CarBundle, data: DataDir, server_url: str, **upload_overrides) -> Config:
+    check_server_url(server_url)
     data = data.ensure()
     names = {"cert": "upload-client.pem", "key": "upload-client.key", "ca": "upload-ca.pem"}
     for attr, name in names.items():

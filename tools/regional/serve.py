@@ -28,7 +28,8 @@ def tls_context(pki_dir: Path) -> ssl.SSLContext:
     pki_dir = Path(pki_dir)
     for name in ("server.pem", "server.key", "ca.pem"):
         if not (pki_dir / name).exists():
-            raise PkiError(f"{pki_dir / name} is missing: run `alpr regional init --pki {pki_dir}`")
+            # The PKI lives in <dir>/pki, and `init` takes the server's folder.
+            raise PkiError(f"{pki_dir / name} is missing: run `alpr regional init --dir {pki_dir.parent}`")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(pki_dir / "server.pem", pki_dir / "server.key")

@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from tools.cli.common import add_json, at_least, datadir, emit
+from tools.cli.common import add_json, at_least, datadir, emit, listen_port
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def register(subparsers) -> None:
     p.add_argument("--db", default="", help="SQLite path or database URL (postgresql://...); "
                    "default DIR/regional.db")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8444)
+    p.add_argument("--port", type=listen_port, default=8444,
+                   help="1-65535, or 0 for any free port (default 8444)")
     p.add_argument("--error-rate", type=float, default=0.0,
                    help="answer this share of uploads 500 after storing them (to test cars)")
     p.add_argument("--delay-s", type=float, default=0.0, help="answer uploads this late")
@@ -95,7 +96,10 @@ def do_init(args) -> int:
 
 def do_issue(args) -> int:
     from tools.regional import pki
+    from tools.regional.provision import check_server_url
 
+    if args.install:
+        check_server_url(args.server_url)  # before a certificate is issued for nothing
     bundle = pki.issue_car(_pki(args), args.terminal)
     out = {"terminal": bundle.terminal, "cert": str(bundle.cert), "key": str(bundle.key),
            "ca": str(bundle.ca), "serial": f"{bundle.serial:x}",
@@ -136,8 +140,8 @@ def do_publish(args) -> int:
     from tools.regional.hotlists import publish, read_csv
     from tools.regional.models import open_regional
 
+    records = read_csv(Path(args.file))  # a bad file is refused before any database is made
     open_regional(_db(args))
-    records = read_csv(Path(args.file))
     row = publish(args.name, records, args.priority, args.covert, args.description)
     emit({"name": row.name, "version": row.version, "record_count": row.record_count}, args.json,
          f"hotlist {row.name}: {row.record_count} records, version {row.version[:12]}")

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="start the gateway (Ctrl-C stops it)")
-    p.add_argument("--port", type=int, help="web UI port (overrides web.port)")
+    p.add_argument("--port", type=common.port, help="web UI port, 1-65535 (overrides web.port)")
     p.add_argument("--sim", type=int, default=0, metavar="N", help="start N simulated boards")
     p.add_argument("--no-tls", action="store_true", help="plain HTTP (overrides web.tls)")
     p.set_defaults(func=run)
@@ -24,9 +24,9 @@ def run(args) -> int:
     datadir = common.datadir(args)
     config = common.config(args)
     if args.port is not None:
-        config.web.port = args.port
+        config.override("web.port", args.port, "--port")
     if args.no_tls:
-        config.web.tls = False
+        config.override("web.tls", False, "--no-tls")
     if args.sim < 0 or args.sim > 16:
         from gateway.errors import ConfigError
 
