@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from gateway.errors import AlprError
@@ -54,7 +56,11 @@ def _sha256_file(path: Path) -> str:
 
 def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str,
            case_number: str, purpose: str, agency: str = "", terminal: str = "") -> dict:
-    """Write the reads to `dest` (which must be new or empty); returns a summary."""
+    """Write the reads to `dest` (which must be new or empty); returns a summary.
+
+    All or nothing: the files are written into a hidden folder beside `dest` and renamed into
+    place once complete and recorded, so a full medium or a pulled stick never leaves a partial
+    export that looks like evidence, and the retry finds `dest` as it was."""
     if not case_number.strip() or not purpose.strip():
         raise ExportError("an evidence export needs a case number and a purpose")
     reads = list(Read.select().where(Read.id.in_(read_ids)).order_by(Read.seen_at))
@@ -64,8 +70,64 @@ def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str
     if not reads:
         raise ExportError("no reads to export")
     dest = Path(dest)
-    if dest.exists() and any(dest.iterdir()):
+    staging = _staging_folder(dest)
+    try:
+        summary = _write(reads, staging, images, username=username, case_number=case_number,
+                         purpose=purpose, agency=agency, terminal=terminal)
+        _place(staging, dest)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ExportError(f"could not write the export to {dest}: {exc.strerror or exc}; nothing "
+                          "was left there: free some space or use other media, and run the export "
+                          "again") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        audit.record("evidence.export", username=username, case_number=case_number,
+                     purpose=purpose, query="reads " + ",".join(str(r.id) for r in reads),
+                     detail=f"to {dest}; manifest sha256 {summary['manifest_sha256']}")
+    except BaseException:
+        # An export the access record does not hold must not stay on the media (policy 462.5).
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    summary["folder"] = str(dest)
+    return summary
+
+
+def _staging_folder(dest: Path) -> Path:
+    """A new hidden folder beside `dest`, on the same medium so that the final rename is atomic."""
+    if dest.exists() and not dest.is_dir():
+        raise ExportError(f"{dest} is a file; --out takes a folder, new or empty")
+    if dest.is_dir() and any(dest.iterdir()):
         raise ExportError(f"{dest} is not empty; choose a new folder for the export")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
+    except (NotADirectoryError, FileExistsError):  # mkdir says FileExistsError for a file in the way
+        raise ExportError(f"{dest.parent} is not a folder (part of the path is a file); choose "
+                          "another --out") from None
+    except OSError as exc:
+        raise ExportError(f"cannot write in {dest.parent}: {exc.strerror}; check that the media is "
+                          "mounted and writable, or choose another --out") from None
+
+
+def _place(staging: Path, dest: Path) -> None:
+    if dest.is_dir():
+        dest.rmdir()  # empty (checked before): replaced by the complete export
+    os.rename(staging, dest)
+    try:
+        fd = os.open(dest.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the rename itself survives the stick being pulled
+        finally:
+            os.close(fd)
+    except OSError:
+        logger.debug("cannot fsync %s (the file system may not support it)", dest.parent)
+
+
+def _write(reads: list[Read], dest: Path, images: ImageStore, *, username: str, case_number: str,
+           purpose: str, agency: str, terminal: str) -> dict:
     (dest / "images").mkdir(parents=True, exist_ok=True)
     missing_images = []
     for read in reads:
@@ -97,12 +159,8 @@ def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str
     for path in [*files, manifest]:
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
-    manifest_sha = _sha256_file(manifest)
-    audit.record("evidence.export", username=username, case_number=case_number,
-                 purpose=purpose, query="reads " + ",".join(str(r.id) for r in reads),
-                 detail=f"to {dest}; manifest sha256 {manifest_sha}")
     return {"folder": str(dest), "reads": len(reads), "files": len(files) + 1,
-            "manifest_sha256": manifest_sha, "missing_images": missing_images}
+            "manifest_sha256": _sha256_file(manifest), "missing_images": missing_images}
 
 
 def _custody_sheet(record: dict, count: int) -> str:

@@ -78,3 +78,41 @@ def test_cli_hold_and_export_by_plate(tmp_path, capsys, monkeypatch):
     assert main(["--data", str(data), "evidence", "export", "--case", "C-9", "--purpose", "x",
                  "--out", str(tmp_path / "e2")]) == 1
     assert "either --reads" in capsys.readouterr().err
+
+
+def test_a_full_medium_leaves_nothing_and_the_retry_succeeds(db, datadir, tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    images = ImageStore(datadir.images)
+    read = save_read(new_read("ABC123"), images)
+    usb = tmp_path / "usb"
+    out = usb / "case-1"
+    real_write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name == "reads.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(evidence.ExportError, match="No space left on device; nothing was left"):
+        evidence.export([read.id], out, images, username="d", case_number="c", purpose="p")
+    assert list(usb.iterdir()) == []  # no truncated JPEG, no hidden staging folder
+    assert not AccessRecord.select().where(AccessRecord.action == "evidence.export").exists()
+    monkeypatch.undo()
+    summary = evidence.export([read.id], out, images, username="d", case_number="c", purpose="p")
+    assert summary["folder"] == str(out) and (out / "MANIFEST.sha256").exists()
+    assert [p.name for p in usb.iterdir()] == ["case-1"]
+
+
+def test_out_that_is_a_file_or_under_a_file_is_refused_by_name(db, datadir, tmp_path):
+    images = ImageStore(datadir.images)
+    read = save_read(new_read("ABC123"), images)
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    with pytest.raises(evidence.ExportError, match="is a file; --out takes a folder"):
+        evidence.export([read.id], afile, images, username="d", case_number="c", purpose="p")
+    with pytest.raises(evidence.ExportError, match="is not a folder"):
+        evidence.export([read.id], afile / "case", images, username="d", case_number="c", purpose="p")
+    assert afile.read_text() == "x"
