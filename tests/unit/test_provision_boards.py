@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
+
 from gateway.store import audit
 from gateway.store.db import open_database
 from gateway.store.devices import device_key
@@ -106,3 +108,24 @@ def test_without_pinmap_the_reference_builds_map_is_used(tmp_path, capsys):
     board = tmp_path / "data" / "keys" / "boards" / "cam-r"
     assert json.loads((board / "config.json").read_text())["trigger_pin"] == "P7"
     assert json.loads((board / "pinmap.json").read_text())["board"] == "openmv-h7"
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: p.write_bytes(b"\x00\x81\xfe firmware image"), "not a board config .*--board-id"),
+    (lambda p: None, r"`alpr provision new BOARD_ID --board-type"),
+    (lambda p: p.mkdir(), "is a folder"),
+])
+def test_a_config_file_that_is_not_one_is_named(tmp_path, make, message):
+    from tools.provision import boardconfig
+
+    path = tmp_path / "garbage.bin"
+    make(path)
+    with pytest.raises(boardconfig.BoardConfigError, match=message):
+        boardconfig.read(path)
+
+
+def test_a_provisioned_config_gone_names_its_board(tmp_path):
+    from tools.provision import boardconfig
+
+    with pytest.raises(boardconfig.BoardConfigError, match="provision new cam-front --board-type"):
+        boardconfig.read(tmp_path / "keys" / "boards" / "cam-front" / "config.json")

@@ -104,12 +104,24 @@ def read(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        # A provisioned config lives in keys/boards/<board_id>/; for any other path (`--config
+        # FILE`) the folder's name is not a board id, and an empty one printed a broken command.
+        board_id = path.parent.name if path.parent.parent.name == "boards" and path.parent.name \
+            else "BOARD_ID"
         raise BoardConfigError(
             f"{path} does not exist: provision the board first with "
-            f"`alpr provision new {path.parent.name} --board-type ...`"
+            f"`alpr provision new {board_id} --board-type ...` and flash it with --board-id"
         ) from None
     except json.JSONDecodeError as exc:
         raise BoardConfigError(f"{path}: not valid JSON at line {exc.lineno}") from None
+    except UnicodeDecodeError as exc:
+        raise BoardConfigError(f"{path}: not a board config (byte {exc.start} is not text; a "
+                               "firmware image?): give the config.json `alpr provision new` "
+                               "wrote, or use --board-id") from None
+    except IsADirectoryError:
+        raise BoardConfigError(f"{path} is a folder: give the board's config.json file") from None
+    except OSError as exc:
+        raise BoardConfigError(f"cannot read {path}: {exc.strerror}") from None
     fw = firmware_config()
     try:
         fw.validate(data)
