@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from gateway.datadir import DataDir
+from gateway.errors import AlprError
 from gateway.store.devices import register_device
 from tools.sim.board import SimBoard
 from tools.sim.line import Line
@@ -23,6 +24,23 @@ from tools.sim.line import Line
 logger = logging.getLogger(__name__)
 
 FRAMES = Path(__file__).resolve().parent / "frames"
+
+
+class SimError(AlprError):
+    """A simulation cannot run as asked; nothing was started."""
+
+
+def check_frames(folder: Path, what: str = "the frames folder") -> list[Path]:
+    """The JPEGs the boards will send. Without any, the simulated camera fails on its first
+    trigger and the board is restarted over and over, with the reason only in firmware.log."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SimError(f"{what} {folder}: no such folder")
+    jpegs = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+    if not jpegs:
+        raise SimError(f"{what} {folder} holds no .jpg or .jpeg files: put the frames to send "
+                       "there, or leave the option out to use the bundled ones")
+    return jpegs
 
 
 class Simulation:
@@ -45,6 +63,7 @@ class Simulation:
         return [line.gateway_port for line in self.lines]
 
     def start(self) -> Simulation:
+        check_frames(self.frames_dir)
         root = self.datadir.root / "sim"
         for i in range(1, self.count + 1):
             board_id = f"sim-{i}"

@@ -15,12 +15,13 @@ import time
 
 from gateway.config import LinkConfig
 from gateway.link.manager import LinkManager
-from tools.sim.runner import Simulation
+from tools.sim.runner import SimError, Simulation, check_frames
 
 
 def run_simulation(sim: Simulation, seconds: float, drain_s: float = 20.0) -> dict:
-    sources = {hashlib.sha256(p.read_bytes()).hexdigest()
-               for p in sim.frames_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg")}
+    if not seconds > 0:  # also refuses NaN; time.sleep would raise on a negative value
+        raise SimError(f"--seconds {seconds}: the boards need more than 0 seconds to trigger")
+    sources = {hashlib.sha256(p.read_bytes()).hexdigest() for p in check_frames(sim.frames_dir)}
     frames: queue.Queue = queue.Queue(10_000)
     sim.start()
     link = LinkManager(LinkConfig(discover=False, frame_queue=10_000), frames,
@@ -65,10 +66,25 @@ def run_simulation(sim: Simulation, seconds: float, drain_s: float = 20.0) -> di
             "line": lines.get(b.board_id, {}),
             "drained": bool(st),
         }
+    problems = [p for b in sim.boards for p in _problems(b.board_id, boards[b.board_id], b.log_path)]
     return {"boards": boards, "seconds": round(time.monotonic() - started, 1),
             "queue_full": link.counters["queue_full"],
-            "ok": all(v["frames_sent"] == v["frames_received"] == v["frames_intact"] > 0
-                      for v in boards.values())}
+            "ok": not problems, "problems": problems}
+
+
+def _problems(board_id: str, b: dict, log_path) -> list[str]:
+    """Why a board's run is not ok, in words: `ok: false` alone sent the reader to guess."""
+    if b["frames_sent"] == 0:
+        return [f"{board_id} sent no frames (triggers: {b['triggers']}); its firmware log is "
+                f"{log_path}"]
+    found = []
+    if b["frames_received"] != b["frames_sent"]:
+        found.append(f"{board_id} sent {b['frames_sent']} frames, the gateway received "
+                     f"{b['frames_received']}")
+    if b["frames_intact"] != b["frames_received"]:
+        found.append(f"{board_id}: {b['frames_received'] - b['frames_intact']} received frames "
+                     "differ from every source JPEG")
+    return found
 
 
 def _drain(link: LinkManager, board_ids: list[str], drain_s: float) -> dict[str, dict]:

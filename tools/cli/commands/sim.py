@@ -11,13 +11,19 @@ from tools.cli import common
 def register(subparsers) -> None:
     p = subparsers.add_parser("sim", help="run simulated boards against the gateway's link and summarise")
     p.add_argument("--boards", type=int, default=2, help="number of boards (default 2)")
-    p.add_argument("--seconds", type=float, default=20.0, help="how long the boards trigger")
+    p.add_argument("--seconds", type=common.at_least_float(0.0, above=True), default=20.0,
+                   help="how long the boards trigger (more than 0)")
     p.add_argument("--frames", type=Path, help="folder of JPEGs to send (default tools/sim/frames)")
-    p.add_argument("--baud", type=int, help="pace each line to this baud rate (default: unpaced)")
+    # The link's own floor (link.baud); 0 would pace the line to nothing and send no frame.
+    p.add_argument("--baud", type=common.at_least(9600),
+                   help="pace each line to this baud rate, 9600 or more (default: unpaced)")
     p.add_argument("--bit-error-rate", type=float, default=0.0, help="probability a bit flips")
     p.add_argument("--drop-rate", type=float, default=0.0, help="probability a byte is lost")
     p.add_argument("--insert-rate", type=float, default=0.0, help="probability a byte is inserted")
-    p.add_argument("--trigger-ms", type=int, default=2000, help="interval between simulated triggers")
+    # 0 is the firmware's 'never trigger', which leaves nothing to compare; a real camera does
+    # not trigger more than ten times a second.
+    p.add_argument("--trigger-ms", type=common.at_least(100), default=2000,
+                   help="interval between simulated triggers, 100 ms or more")
     p.add_argument("--seed", type=int, help="noise seed, for repeatable runs")
     common.add_json(p)
     p.set_defaults(func=run)
@@ -25,7 +31,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from gateway.store.db import open_database
-    from tools.sim.runner import Simulation
+    from tools.sim.runner import Simulation, check_frames
     from tools.sim.session import run_simulation
 
     if not 1 <= args.boards <= 16:
@@ -33,8 +39,8 @@ def run(args) -> int:
     for name in ("bit_error_rate", "drop_rate", "insert_rate"):
         if not 0.0 <= getattr(args, name) < 0.1:
             raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 0.1")
-    if args.frames is not None and not args.frames.is_dir():
-        raise ConfigError(f"--frames {args.frames}: no such folder")
+    if args.frames is not None:
+        check_frames(args.frames, "--frames")
     datadir = common.datadir(args)
     db = open_database(datadir.database)
     try:
@@ -48,5 +54,6 @@ def run(args) -> int:
              f"({b['frames_intact']} byte-identical), dropped {b['frames_dropped']}, "
              f"link errors {b['gateway_link_errors'] or 'none'}"
              for bid, b in summary["boards"].items()]
-    common.emit(summary, args.json, "\n".join(lines + ["ok" if summary["ok"] else "MISMATCH"]))
+    verdict = ["ok"] if summary["ok"] else ["MISMATCH: " + p for p in summary["problems"]]
+    common.emit(summary, args.json, "\n".join(lines + verdict))
     return 0 if summary["ok"] else 1
