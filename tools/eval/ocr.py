@@ -13,6 +13,7 @@ model never saw in training.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -20,6 +21,8 @@ import numpy as np
 from gateway.errors import AlprError
 from gateway.recognition.fusion import edit_distance
 from tools.cli import common, ocr_options
+
+logger = logging.getLogger(__name__)
 
 
 class EvalDataError(AlprError):
@@ -32,12 +35,17 @@ def register(subparsers) -> None:
     p.add_argument("--split", choices=("all", "holdout", "train"), default="all",
                    help="all images, or one side of the fixed fine-tuning split (default all)")
     ocr_options.add(p)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--shrink-to", type=int, metavar="PX",
+    p.add_argument("--threads", type=common.at_least(1), default=1)
+    p.add_argument("--shrink-to", type=common.at_least(8), metavar="PX",
                    help="first scale each crop down to this width (as a far-away plate would be)")
     p.add_argument("--errors", action="store_true", help="also list the misread files")
     common.add_json(p)
     p.set_defaults(func=run)
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def score(pairs: list[tuple[str, str, list[str]]]) -> dict:
@@ -73,12 +81,18 @@ def run(args) -> int:
         rows = [r for r in rows if in_train_split(r[0].name) == (args.split == "train")]
     if not rows:
         raise EvalDataError(f"{args.dir} has no labelled images in split {args.split!r}")
+    missing = [path.name for path, _ in rows if not path.is_file()]
+    if len(missing) == len(rows):
+        # Checked before the model loads; with no image there is no figure to give (the latency
+        # percentile of nothing was an IndexError).
+        raise EvalDataError(f"none of the {len(rows)} images labels.csv names is in {args.dir}: "
+                            f"{_some(missing)}; check the file column and the folder")
     backend = ocr_options.create(args, args.threads)
-    pairs, times, errors, unreadable = [], [], [], 0
+    pairs, times, errors, unreadable = [], [], [], []
     for path, label in rows:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
-            unreadable += 1
+            unreadable.append(path.name)
             continue
         if args.shrink_to and image.shape[1] > args.shrink_to:
             scale = args.shrink_to / image.shape[1]
@@ -90,12 +104,19 @@ def run(args) -> int:
         pairs.append((label, result.text, [c.text for c in result.candidates]))
         if result.text != label:
             errors.append({"file": path.name, "label": label, "read": result.text})
-    out = {"dataset": str(args.dir), "split": args.split, "shrink_to": args.shrink_to, **score(pairs), "unreadable": unreadable,
+    if not pairs:
+        raise EvalDataError(f"no image in {args.dir} could be read (missing, or not JPEG/PNG/BMP): "
+                            f"{_some(unreadable)}")
+    if unreadable:
+        logger.warning("%d images not read (missing, or not JPEG/PNG/BMP): %s", len(unreadable),
+                       _some(unreadable))
+    out = {"dataset": str(args.dir), "split": args.split, "shrink_to": args.shrink_to, **score(pairs),
+           "unreadable": len(unreadable), "unreadable_files": unreadable,
            "latency_ms_median": round(float(np.median(times)), 3),
            "latency_ms_p95": round(float(np.percentile(times, 95)), 3)}
     if args.errors:
         out["errors"] = errors
-    human = "\n".join(f"{k}: {v}" for k, v in out.items() if k != "errors")
+    human = "\n".join(f"{k}: {v}" for k, v in out.items() if k not in ("errors", "unreadable_files"))
     if args.errors:
         human += "\n" + "\n".join(f"  {e['file']}: {e['label']} read {e['read']}" for e in errors)
     common.emit(out, args.json, human)
