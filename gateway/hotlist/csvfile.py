@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 
 from gateway.hotlist.plates import is_pattern, normalize, valid_pattern, valid_plate
-from gateway.hotlist.records import Parsed, Problems, read_text
+from gateway.hotlist.records import Parsed, Problems, read_text, state_code
 from gateway.store.models import utcnow
 
 COLUMNS = ["plate", "state", "list", "description"]
@@ -56,8 +56,8 @@ def parse(path: Path, list_code: str = "") -> tuple[list[Parsed], dict]:
             problems.add(no, f"plate {row[0]!r} is not 1-10 letters and digits (* and ? for "
                              "unknown characters)")
             continue
-        state = row[1].strip().upper()
-        if state and not (len(state) == 2 and state.isalpha()):
+        state = state_code(row[1])
+        if state is None:
             problems.add(no, f"state {row[1]!r} is not a two-letter code")
             continue
         expires = None

@@ -60,11 +60,24 @@ def yyyymmdd(text: str) -> str | None:
     return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
+def state_code(text: str) -> str | None:
+    """A US state or territory as stored: two letters, upper case; '' for none given; None when
+    it is not one ('california'). One rule for every way an entry comes in, so that a state the
+    matcher and the CSV import would refuse cannot be typed in by hand."""
+    code = (text or "").strip().upper()
+    if not code:
+        return ""
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None
+
+
 def read_text(path) -> list[str]:
-    """The file's lines; latin-1 as the fallback because old exports are not UTF-8."""
+    """The file's lines; latin-1 as the fallback because old exports are not UTF-8.
+
+    utf-8-sig drops the byte-order mark Excel writes at the start of a "CSV UTF-8" file, which
+    otherwise stuck to the first header name and got a correct file refused."""
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     return text.splitlines()

@@ -14,6 +14,7 @@ import logging
 from gateway.errors import AlprError
 from gateway.hotlist import match
 from gateway.hotlist.plates import is_pattern, normalize, valid_pattern, valid_plate
+from gateway.hotlist.records import state_code
 from gateway.store import audit
 from gateway.store.models import HotlistEntry, HotlistList, Read, database, utcnow
 
@@ -39,6 +40,10 @@ def add_wanted(plate: str, *, reason: str, case_number: str, expires_at: dt.date
                           "? for one unknown character)")
     if not reason.strip() or not case_number.strip():
         raise WantedError("a wanted entry needs a reason and a case number")
+    code = state_code(state)
+    if code is None:
+        raise WantedError(f"state {state!r} is not a two-letter code (CA, NV, ...); leave it empty "
+                          "if it is not known")
     now = utcnow()
     if expires_at <= now:
         raise WantedError("the expiry is already past")
@@ -49,7 +54,7 @@ def add_wanted(plate: str, *, reason: str, case_number: str, expires_at: dt.date
             name=list_name, defaults={"source": "officer", "priority": priority,
                                       "description": "officer-entered wanted plates"})
         entry = HotlistEntry.create(
-            hotlist=lst, plate=text, is_pattern=pattern, state=state.upper(), list_code="wanted",
+            hotlist=lst, plate=text, is_pattern=pattern, state=code, list_code="wanted",
             description=description, reason=reason, case_number=case_number,
             expires_at=expires_at, entered_by=username, entered_at=now)
         lst.record_count = HotlistEntry.select().where(HotlistEntry.hotlist == lst).count()

@@ -100,6 +100,13 @@ def test_csv_with_patterns_and_expiry(db, tmp_path):
     assert HotlistEntry.get(HotlistEntry.plate == "?AB1?3").is_pattern
 
 
+def test_csv_saved_by_excel_with_a_byte_order_mark_is_imported(db, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfplate,state,list,description,expires\r\n7ABC123,CA,local,van,\r\n")
+    assert import_file(path, "csv", "local", username="t").entries == 1
+    assert plates_of("local") == {"7ABC123"}
+
+
 def test_csv_bad_header_and_rows_are_rejected(db, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("plate,list\nABC,x\n")

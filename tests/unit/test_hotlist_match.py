@@ -115,6 +115,17 @@ def test_wanted_entry_needs_reason_case_and_future_expiry(lists):
         add_wanted("***", reason="r", case_number="c", expires_at=LATER, username="o")
 
 
+def test_wanted_state_is_checked_as_the_csv_import_checks_it(lists):
+    # 'california' was stored as 'CALIFORNIA', which no CSV import would have let in.
+    with pytest.raises(WantedError, match="state 'california' is not a two-letter code"):
+        add_wanted("7AB1", reason="r", case_number="c", expires_at=LATER, username="o",
+                   state="california")
+    assert not HotlistList.select().where(HotlistList.name == "wanted").exists()
+    entry, _ = add_wanted("7AB1", reason="r", case_number="c", expires_at=LATER, username="o",
+                          state=" nv ")
+    assert entry.state == "NV"
+
+
 def test_covert_list_hit_is_marked(lists, tmp_path):
     import_file(clew_file(tmp_path / "cov.tbl", [("COV123", "CA")]), "clew", "task",
                 username="t", covert=True)
