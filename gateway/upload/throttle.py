@@ -11,6 +11,10 @@ class TokenBucket:
     """`rate` bytes per second shared by every connection; burst of `burst` bytes."""
 
     def __init__(self, rate: float, burst: float | None = None, clock=time.monotonic):
+        if not rate > 0:
+            # A bucket that never refills would block its caller forever (or divide by zero);
+            # 'no cap' is no bucket at all, as the uploader does for upload.bandwidth_kbps 0.
+            raise ValueError(f"a token bucket needs a rate above 0 bytes/s, not {rate}")
         self.rate = float(rate)
         self.burst = float(burst if burst is not None else max(4096.0, rate / 10))
         self._tokens = self.burst

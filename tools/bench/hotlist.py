@@ -28,11 +28,14 @@ SWAPS = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8", "5": "S", "
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("hotlist", help="hotlist import, match and read-storing speed")
-    p.add_argument("--entries", type=int, default=1_000_000)
-    p.add_argument("--patterns", type=int, default=50, help="officer wildcard entries")
-    p.add_argument("--reads", type=int, default=2000, help="reads matched for the timing")
-    p.add_argument("--stored", type=int, default=500, help="reads stored for reads_per_second")
-    p.add_argument("--writers", type=int, default=4,
+    # Each figure needs at least one of what it measures: reads are drawn from the list's plates,
+    # and the medians and rates divide by the counts.
+    p.add_argument("--entries", type=common.at_least(1), default=1_000_000)
+    p.add_argument("--patterns", type=common.at_least(0), default=50, help="officer wildcard entries")
+    p.add_argument("--reads", type=common.at_least(1), default=2000, help="reads matched for the timing")
+    p.add_argument("--stored", type=common.at_least(1), default=500,
+                   help="reads stored for reads_per_second")
+    p.add_argument("--writers", type=common.at_least(1), default=4,
                    help="threads storing reads at once (boards feeding recognition)")
     p.add_argument("--seed", type=int, default=462)
     common.add_json(p)

@@ -39,13 +39,14 @@ TARGET_EFFICIENCY = 0.95
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("link", help="protocol efficiency and integrity over a noisy line")
-    p.add_argument("--baud", type=int, default=921600)
+    p.add_argument("--baud", type=common.at_least(9600), default=921600,
+                   help="line rate, 9600 or more as link.baud (default 921600)")
     p.add_argument("--bit-error-rate", type=float, default=1e-6)
     p.add_argument("--frames", type=int, default=200, help="frames to send (default 200)")
     p.add_argument("--frames-dir", type=Path, default=FRAMES, help="JPEGs to send (20-40 KB)")
     p.add_argument("--chunk", type=int, default=2048, help="chunk size in bytes (256-4096)")
-    p.add_argument("--ack-timeout-ms", type=float, default=50.0)
-    p.add_argument("--turnaround-ms", type=float, default=0.5,
+    p.add_argument("--ack-timeout-ms", type=common.at_least_float(0.0, above=True), default=50.0)
+    p.add_argument("--turnaround-ms", type=common.at_least_float(0.0), default=0.5,
                    help="gateway processing time before an answer leaves")
     p.add_argument("--seed", type=int, default=462)
     common.add_json(p)
@@ -99,6 +100,8 @@ class _Board:
 
 def measure(baud: int, ber: float, n_frames: int, jpegs: list[bytes], chunk: int = 2048,
             ack_timeout_s: float = 0.05, turnaround_s: float = 0.0005, seed: int = 462) -> dict:
+    if baud < 9600:  # every byte's line time is 10 / baud: 0 divides by zero
+        raise ConfigError(f"--baud {baud}: the link runs at 9600 baud or more")
     rate = baud / 10.0
     key = hashlib.sha256(b"bench-key-%d" % seed).digest()
     up = Noise(ber, seed=seed)

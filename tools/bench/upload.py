@@ -9,6 +9,7 @@ time against what the link's bandwidth allows for those bytes.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import logging
@@ -24,19 +25,34 @@ import time
 import uuid
 from pathlib import Path
 
-from tools.cli.common import add_json, emit
+from gateway.errors import AlprError
+from tools.cli.common import add_json, at_least, at_least_float, emit
 
 logger = logging.getLogger(__name__)
+
+STALL_S = 180  # no read delivered for this long: the bench stops and says so, not hang
+
+
+class UploadBenchError(AlprError):
+    """The upload bench could not run or stopped making progress."""
+
+
+def _rate(text: str) -> float:
+    value = at_least_float(0.0)(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text} is a share of requests: 0 to less than 1")
+    return value
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("upload", help="drain a read backlog over a simulated cellular link")
-    p.add_argument("--reads", type=int, default=100_000)
-    p.add_argument("--bandwidth-kbps", type=float, default=2000.0)
-    p.add_argument("--rtt-ms", type=float, default=100.0)
-    p.add_argument("--reset-rate", type=float, default=0.01, help="share of requests reset")
-    p.add_argument("--batch-size", type=int, default=2000)
-    p.add_argument("--connections", type=int, default=3)
+    p.add_argument("--reads", type=at_least(1), default=100_000)
+    p.add_argument("--bandwidth-kbps", type=at_least_float(0.0), default=2000.0,
+                   help="link rate each way; 0 = no cap, as upload.bandwidth_kbps")
+    p.add_argument("--rtt-ms", type=at_least_float(0.0), default=100.0)
+    p.add_argument("--reset-rate", type=_rate, default=0.01, help="share of requests reset (0-1)")
+    p.add_argument("--batch-size", type=at_least(1), default=2000, help="1 to 10000 (upload.batch_size)")
+    p.add_argument("--connections", type=at_least(1), default=3, help="1 to 16 (upload.connections)")
     p.add_argument("--seed", type=int, default=462)
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     add_json(p)
@@ -73,6 +89,24 @@ def fake_reads(n: int, rng: random.Random) -> list[dict]:
     return rows
 
 
+def _wait_for_drain(Read, thread: threading.Thread, uploader) -> None:
+    """Until the car holds no pending read; a dead uploader or a backlog that stops shrinking
+    ends the bench with the reason instead of waiting forever."""
+    pending = Read.select().where(Read.upload_state == "pending")
+    left, moved = pending.count(), time.monotonic()
+    while left:
+        time.sleep(0.1)
+        if not thread.is_alive():
+            raise UploadBenchError(f"the uploader stopped with {left} reads pending")
+        now_left = pending.count()
+        if now_left != left:
+            left, moved = now_left, time.monotonic()
+        elif time.monotonic() - moved > STALL_S:
+            raise UploadBenchError(
+                f"no read delivered for {STALL_S} s, {left} pending (last error: "
+                f"{uploader.snapshot().get('last_error') or 'none'}); check the link options")
+
+
 def _start_server(folder: Path) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, "-m", "tools.cli.main", "regional", "serve", "--dir", str(folder),
            "--port", "0", "--json"]
@@ -80,7 +114,9 @@ def _start_server(folder: Path) -> tuple[subprocess.Popen, int]:
                             cwd=Path(__file__).resolve().parents[2])
     line = proc.stdout.readline()
     if not line:
-        raise RuntimeError("the regional server did not start")
+        proc.wait(10)
+        raise UploadBenchError(f"the regional server did not start (exit {proc.returncode}); "
+                               f"run `alpr regional serve --dir {folder}` to see why")
     port = int(json.loads(line)["url"].rsplit(":", 1)[1])
     for _ in range(100):
         try:
@@ -127,8 +163,7 @@ def run(args) -> int:
         started = time.monotonic()
         thread = threading.Thread(target=uploader.run, args=(stop,), daemon=True)
         thread.start()
-        while Read.select().where(Read.upload_state == "pending").exists():
-            time.sleep(0.1)
+        _wait_for_drain(Read, thread, uploader)
         seconds = time.monotonic() - started
         stop.set()
         thread.join(40)
@@ -147,7 +182,8 @@ def run(args) -> int:
     con.close()
     unique = set(server_uids)
     stats = link.stats
-    link_seconds = stats["bytes_up"] * 8 / (args.bandwidth_kbps * 1000)
+    # With no cap there is no link time to compare the drain against.
+    link_seconds = stats["bytes_up"] * 8 / (args.bandwidth_kbps * 1000) if args.bandwidth_kbps else 0.0
     result = {
         "reads_sent": args.reads,
         "reads_received_unique": len(unique & car_uids),

@@ -61,7 +61,8 @@ class _Conn:
                 if not up:
                     with self.lock:
                         self.answered = True
-                bucket.consume(len(data), self.closed)
+                if bucket is not None:
+                    bucket.consume(len(data), self.closed)
                 with self.link.lock:
                     self.link.stats["bytes_up" if up else "bytes_down"] += len(data)
                 q.put((time.monotonic() + one_way, data))
@@ -127,9 +128,12 @@ class LinkSim:
         # sender thread woken a little late by a busy CPU then does not lose link
         # time the real link would not lose. Over a long run it lets through at
         # most that one burst more than the rate allows.
+        # 0 means no cap, as upload.bandwidth_kbps 0 does in the car. A bucket of rate 0 raised
+        # ZeroDivisionError in the relay thread, which died and left the car waiting forever.
         burst = max(CHUNK, bandwidth_bps / 8 * 0.1)
-        self.up = TokenBucket(bandwidth_bps / 8, burst=burst)
-        self.down = TokenBucket(bandwidth_bps / 8, burst=burst)
+        capped = bandwidth_bps > 0
+        self.up = TokenBucket(bandwidth_bps / 8, burst=burst) if capped else None
+        self.down = TokenBucket(bandwidth_bps / 8, burst=burst) if capped else None
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.stats = {"connections": 0, "resets": 0, "bytes_up": 0, "bytes_down": 0, "refused": 0}

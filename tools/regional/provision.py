@@ -50,7 +50,7 @@ def install_car(bundle: CarBundle, data: DataDir, server_url: str, **upload_over
     config.upload.ca_cert = f"tls/{names['ca']}"
     config.upload.server_pin_sha256 = bundle.server_pin_sha256
     for key, value in upload_overrides.items():
-        setattr(config.upload, key, value)
+        config.override(f"upload.{key}", value, f"--{key.replace('_', '-')}")
     config.save(data.config_file)
     return config
 
