@@ -74,3 +74,16 @@ def test_cli_verify_exit_codes(tmp_path, capsys):
     assert main(["--data", data, "audit", "verify", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is False and out["broken_at_id"] == 1
+
+
+def test_cli_list_filters_by_the_account_whose_records_they_are(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    main(["--data", data, "audit", "verify"])
+    audit.record("reads.search", username="off1", query="7AB*")
+    audit.record("reads.search", username="off2", query="8XY*")
+    capsys.readouterr()
+    assert main(["--data", data, "audit", "list", "--of", "OFF1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["username"] for r in rows} == {"off1"} and rows[0]["query"] == "7AB*"
+    listed = AccessRecord.select().order_by(AccessRecord.id.desc()).first()
+    assert listed.action == "audit.list" and listed.query == "of=OFF1"

@@ -26,6 +26,8 @@ from tools.regional.linksim import LinkSim
     (["bench", "upload", "--reads", "0"], "--reads: 0 is too small: 1 or more"),
     (["bench", "upload", "--bandwidth-kbps", "-1"], "--bandwidth-kbps: -1 is too small"),
     (["bench", "upload", "--reset-rate", "1"], "--reset-rate: 1 is a share of requests"),
+    (["bench", "pipeline", "--trigger-ms", "0"], "--trigger-ms: 0 is too small: 100 or more"),
+    (["bench", "pipeline", "--boards", "0"], "--boards: 0 is too small: 1 or more"),
 ])
 def test_values_without_a_figure_are_refused_by_name(capsys, argv, message):
     with pytest.raises(SystemExit):

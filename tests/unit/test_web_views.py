@@ -12,7 +12,7 @@ from _web_helpers import make_app, make_user, post, sign_in
 from gateway.hotlist import match
 from gateway.hotlist.wanted import add_wanted
 from gateway.store.images import ImageStore
-from gateway.store.models import AccessRecord, Alert, AlertEvent, HotlistList, User
+from gateway.store.models import AccessRecord, Alert, AlertEvent, HotlistEntry, HotlistList, User
 from gateway.store.reads import NewRead, save_read
 
 
@@ -170,6 +170,10 @@ def test_new_wanted_partial_plate_shows_past_reads(client, images):
     response = post(client, "/hotlists/wanted", {"plate": "8XY*", "reason": "", "case_number": "x",
                                                  "days": "7"}, token_from="/hotlists/wanted")
     assert response.status_code == 400
+    # a state written out is refused by the entry's own rule, not cut to "NE"
+    response = post(client, "/hotlists/wanted", {"plate": "8XY1", "reason": "shooting", "case_number": "24-9",
+                                                 "days": "7", "state": "Nevada"}, token_from="/hotlists/wanted")
+    assert response.status_code == 400 and "NE" not in {e.state for e in HotlistEntry.select()}
 
 
 def test_devices_page_without_link_or_upload(client):

@@ -27,9 +27,11 @@ logger = logging.getLogger(__name__)
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("pipeline", help="boards -> link -> recognition -> stored reads, timed")
-    p.add_argument("--boards", type=int, default=2, help="simulated boards (default 2)")
-    p.add_argument("--seconds", type=float, default=30.0, help="how long to run (default 30)")
-    p.add_argument("--trigger-ms", type=int, default=3000, help="simulated trigger period per board")
+    p.add_argument("--boards", type=common.at_least(1), default=2, help="simulated boards (default 2)")
+    p.add_argument("--seconds", type=common.at_least_float(1.0), default=30.0, help="how long to run (default 30)")
+    # 0 is the firmware's "never trigger": a run without frames gives no figure
+    p.add_argument("--trigger-ms", type=common.at_least(100), default=3000,
+                   help="simulated trigger period per board (at least 100)")
     common.add_json(p)
     p.set_defaults(func=run)
 

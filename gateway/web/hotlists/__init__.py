@@ -64,7 +64,7 @@ def wanted():
             form.get("plate", "")[:16], reason=form.get("reason", "")[:1000],
             case_number=form.get("case_number", "").strip()[:64],
             expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=days),
-            username=user.username, state=form.get("state", "")[:2],
+            username=user.username, state=form.get("state", "")[:32],
             description=form.get("description", "")[:1000],
         )
     except WantedError as exc:

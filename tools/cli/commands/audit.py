@@ -17,8 +17,11 @@ def register(subparsers) -> None:
     common.add_json(p)
     p.set_defaults(func=do_verify)
     p = sub.add_parser("list", help="the latest access records")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=common.at_least(1), default=50)
     p.add_argument("--action", default="", help="only this action, e.g. reads.search")
+    # not --user, which names who is acting (and reading the record), as in every other command
+    p.add_argument("--of", default="", metavar="NAME", dest="of_user",
+                   help="only the records of this account (what it did)")
     sc.add_user(p)
     common.add_json(p)
     p.set_defaults(func=do_list)
@@ -42,11 +45,14 @@ def do_list(args) -> int:
     query = AccessRecord.select().order_by(AccessRecord.id.desc()).limit(args.limit)
     if args.action:
         query = query.where(AccessRecord.action == args.action)
+    if args.of_user:
+        query = query.where(AccessRecord.username == args.of_user.strip().lower())
     rows = [{"id": r.id, "at": r.at, "username": r.username, "agency": r.agency,
              "terminal": r.terminal, "action": r.action, "query": r.query, "purpose": r.purpose,
              "case_number": r.case_number, "outcome": r.outcome, "detail": r.detail}
             for r in query]
-    audit.record("audit.list", username=sc.user(args), query=args.action,
+    shown = " ".join(f"{k}={v}" for k, v in (("action", args.action), ("of", args.of_user)) if v)
+    audit.record("audit.list", username=sc.user(args), query=shown,
                  detail=f"{len(rows)} records shown")
     human = "\n".join(f"{r['id']:>6} {r['at']} {r['username']:12} {r['action']:18} {r['outcome']:8} "
                       f"{r['query']}" for r in rows) or "no records"
