@@ -18,7 +18,9 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    gw = Gateway(tmp_path_factory.mktemp("web") / "data")
+    # the module signs in a dozen times within a minute from one address: more than the
+    # per-address rate limit allows (tested in tests/unit/test_web_auth.py)
+    gw = Gateway(tmp_path_factory.mktemp("web") / "data", test_config={"LOGIN_RATE": (30, 60.0)})
     yield gw
     gw.close()
 
@@ -142,3 +144,24 @@ def test_untrained_user_refused(gateway, page):
     assert "training" in signin.error()
     page.goto(gateway.url + "/live")
     assert page.url.endswith("/login")
+
+
+def test_portrait_tablet_live_page_fits_the_screen(gateway, browser):
+    """At 800 px wide the reads, the open alerts and the banner stack: nothing is cut off or
+    needs scrolling sideways."""
+    _wanted("8PRT800")
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        watch = ConsoleWatch(page)
+        SignInPage(page, gateway.url).sign_in(make_user("portrait1"))
+        page.wait_for_selector("#stream-state:text('live')")
+        gateway.save_read("8PRT800")
+        page.wait_for_selector("#banner .banner", state="visible")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        assert page.is_hidden("#link-lost")  # the no-connection bar shows only while the stream is down
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "live-portrait.png"))
+        assert watch.errors == [], watch.errors
+    finally:
+        context.close()

@@ -180,6 +180,8 @@ def test_screen_lock_after_idle_and_unlock_with_password(db, datadir):
     response = client.get("/live")
     assert response.status_code == 302 and "/lock" in response.headers["Location"]
     assert client.get("/search").status_code == 302  # still locked
+    # another officer can take the tablet over: the locked screen signs this one out
+    assert 'id="lock-sign-out"' in client.get("/lock").get_data(as_text=True)
     token = csrf(client, "/lock")
     assert "not accepted" in client.post("/lock", data={"csrf_token": token, "password": "wrong one"}).get_data(as_text=True)
     response = client.post("/lock?next=/search", data={"csrf_token": token, "password": PASSWORD})

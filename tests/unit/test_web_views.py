@@ -99,6 +99,10 @@ def test_alert_workflow_enforcement_only_after_verification(client, images):
              AlertEvent.select().where(AlertEvent.alert == alert).order_by(AlertEvent.id)]
     assert steps == [("new", "", "system"), ("acknowledged", "", "officer1"),
                      ("verified", "confirmed", "officer1"), ("enforcement", "not_taken", "officer1")]
+    # closed: the finished steps are shown as done, not offered again; a note can still be added
+    page = client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert 'id="verify-form"' not in page and 'id="enforcement-form"' not in page
+    assert 'id="verified-final"' in page and "no action" in page and 'id="note-form"' in page
 
 
 def test_verification_needs_clets_authorisation(client, images):

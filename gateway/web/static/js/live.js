@@ -52,14 +52,30 @@
     }
   }
 
+  var lost = document.getElementById("link-lost");
+  var lostSince = document.getElementById("link-lost-since");
+
+  // The officer must not take a still screen for a quiet street: while the stream is down a
+  // full-width bar says since when nothing has been received, and what is shown is dimmed.
+  function linkUp(up) {
+    if (!lost) { return; }
+    if (!up && lost.hidden) {
+      lostSince.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    }
+    lost.hidden = up;
+    root.classList.toggle("stale", !up);
+  }
+
   var source = new EventSource(root.dataset.stream);
   source.addEventListener("open", function () {
     state.textContent = "live";
     state.classList.remove("down");
+    linkUp(true);
   });
   source.addEventListener("error", function () {
     state.textContent = "reconnecting…";
     state.classList.add("down");
+    linkUp(false);
     if (source.readyState === EventSource.CLOSED) {
       // Refused (signed out, screen locked, training lapsed): let the server say where to go.
       window.setTimeout(function () { window.location.reload(); }, 3000);
