@@ -28,6 +28,10 @@ from shared.transfer import Sender
 FIRMWARE_VERSION = "0.1.0"
 EXIT_REBOOT = const(75)
 _CONTROL_MAX = const(2048)
+# A task that keeps failing is restarted this many times within _TASK_WINDOW_MS;
+# one more failure and the board reboots rather than run without it.
+_TASK_RESTARTS = const(5)
+_TASK_WINDOW_MS = const(60000)
 
 
 def _temperature():
@@ -75,7 +79,7 @@ class Board:
         self.in_transfer = False  # from taking a frame until it is counted sent or dropped
         self.xfer = 0
         self.c = {"triggers": 0, "frames": 0, "sent": 0, "drops": 0, "camera_errors": 0,
-                  "tx_frames": 0, "retransmits": 0, "write_errors": 0}
+                  "tx_frames": 0, "retransmits": 0, "write_errors": 0, "task_errors": 0}
 
     # --- time and output --------------------------------------------------
 
@@ -233,8 +237,6 @@ class Board:
                 self.cfg[k] = new[k]
         if "jpeg_quality" in args:
             self.camera.quality(new["jpeg_quality"])
-        if "chunk_bytes" in args:
-            self.sender.chunk = self.sender.max_chunk = new["chunk_bytes"]
         return {"config": fwconfig.redacted(new), "reboot_needed": reboot}
 
     def do_trigger_test(self, args):
@@ -370,7 +372,6 @@ class Board:
                 await asyncio.sleep_ms(self.cfg["burst_interval_ms"])
 
     async def sender_task(self):
-        s = self.sender
         while self.running:
             if not self.link_up:
                 await asyncio.sleep_ms(50)
@@ -380,35 +381,48 @@ class Board:
                 await asyncio.sleep_ms(10)
                 continue
             self.in_transfer = True
-            gc.collect()
-            self.xfer = (self.xfer + 1) & 0xFFFF
-            meta = self.pool.meta[slot]
-            meta["xfer"] = self.xfer
-            n = self.pool.lens[slot]
-            s.start(self.xfer, cbor.dumps(meta), self.pool.views[slot], n)
-            deadline = 0
-            while self.running and not s.finished():
-                wire = s.next_frame()
-                if wire is not None:
-                    self._write(wire)
-                    await asyncio.sleep_ms(0)
-                    deadline = time.ticks_add(time.ticks_ms(), self.cfg["ack_timeout_ms"])
-                    continue
-                await asyncio.sleep_ms(2)
-                if not self.link_up:
-                    # Wait for the gateway and resume where the transfer stopped.
-                    deadline = time.ticks_add(time.ticks_ms(), self.cfg["ack_timeout_ms"])
-                elif s.waiting() and time.ticks_diff(time.ticks_ms(), deadline) > 0:
-                    s.poll()
-            self.c["retransmits"] += s.retransmits
-            if s.succeeded():
-                self.c["sent"] += 1
-            else:
-                self.c["drops"] += 1
-                self.log("warning", "frame " + str(self.xfer) + " undeliverable; dropped")
-            s.active = False
-            self.pool.release(slot)
-            self.in_transfer = False
+            try:
+                ok = await self._transfer(slot)
+            except Exception:
+                self._transfer_done(slot, False)  # the frame is counted, its slot freed
+                raise
+            self._transfer_done(slot, ok)
+
+    async def _transfer(self, slot):
+        s = self.sender
+        gc.collect()
+        self.xfer = (self.xfer + 1) & 0xFFFF
+        meta = self.pool.meta[slot]
+        meta["xfer"] = self.xfer
+        n = self.pool.lens[slot]
+        s.start(self.xfer, cbor.dumps(meta), self.pool.views[slot], n)
+        deadline = 0
+        while self.running and not s.finished():
+            wire = s.next_frame()
+            if wire is not None:
+                self._write(wire)
+                await asyncio.sleep_ms(0)
+                deadline = time.ticks_add(time.ticks_ms(), self.cfg["ack_timeout_ms"])
+                continue
+            await asyncio.sleep_ms(2)
+            if not self.link_up:
+                # Wait for the gateway and resume where the transfer stopped.
+                deadline = time.ticks_add(time.ticks_ms(), self.cfg["ack_timeout_ms"])
+            elif s.waiting() and time.ticks_diff(time.ticks_ms(), deadline) > 0:
+                s.poll()
+        return s.succeeded()
+
+    def _transfer_done(self, slot, ok):
+        s = self.sender
+        self.c["retransmits"] += s.retransmits
+        if ok:
+            self.c["sent"] += 1
+        else:
+            self.c["drops"] += 1
+            self.log("warning", "frame " + str(self.xfer) + " undeliverable; dropped")
+        s.active = False
+        self.pool.release(slot)
+        self.in_transfer = False
 
     async def led_task(self):
         while self.running:
@@ -416,14 +430,43 @@ class Board:
             self.led.tick(time.ticks_ms())
             await asyncio.sleep_ms(50)
 
+    async def _supervise(self, name, make):
+        """Run make() until the board stops, restarting it when it raises.
+
+        A dead task would leave the board up but deaf, or holding frames it
+        never sends: each failure is logged and counted (task_errors), the
+        task restarted, and a task failing over and over reboots the board.
+        """
+        failures = []
+        while self.running:
+            try:
+                await make()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever killed it, the board goes on
+                self.c["task_errors"] += 1
+                now = time.ticks_ms()
+                failures = [t for t in failures if time.ticks_diff(now, t) < _TASK_WINDOW_MS]
+                failures.append(now)
+                text = name + " task failed: " + type(exc).__name__ + ": " + str(exc)
+                report(text)
+                if len(failures) > _TASK_RESTARTS:
+                    self.log("error", text + "; rebooting")
+                    self.running = False
+                    self.exit_code = EXIT_REBOOT
+                    return
+                self.log("error", text + "; restarted")
+                await asyncio.sleep_ms(100)
+
     async def main(self):
         if not self.service:
             self.wdt.arm(self.cfg["watchdog_ms"])
         else:
             self.transport.allow_interrupt(True)
-        tasks = [asyncio.create_task(t) for t in (
-            self.rx_task(), self.heartbeat_task(), self.trigger_task(), self.sender_task(),
-            self.led_task())]
+        tasks = [asyncio.create_task(self._supervise(name, make)) for name, make in (
+            ("rx", self.rx_task), ("heartbeat", self.heartbeat_task),
+            ("trigger", self.trigger_task), ("sender", self.sender_task), ("led", self.led_task))]
         while self.running:
             await asyncio.sleep_ms(50)
         for t in tasks:

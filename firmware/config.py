@@ -74,8 +74,9 @@ DEFAULTS = {
 }
 
 SECRET = ("key_hex",)
+# chunk_bytes sizes the frame encoder's buffer, allocated once at boot.
 NEEDS_REBOOT = ("camera", "trigger", "transport", "pty", "frame_slots", "max_frame_bytes",
-                "uart_id", "baud", "board_id", "key_hex", "pinmap")
+                "chunk_bytes", "uart_id", "baud", "board_id", "key_hex", "pinmap")
 
 
 class ConfigError(ValueError):
