@@ -6,15 +6,20 @@ defaults are used for the bad fields, so a mis-set board still comes up on
 the link where a technician can fix it. save() writes a temporary file and
 renames it, so a power cut never leaves half a file.
 
+Settings are also checked against each other (check_together): the frame
+pool and the link buffers must fit the heap with room to run, so a setting
+that validates never leaves the board unable to boot.
+
 Also validate_pinmap()/load_pinmap() for the pin maps in hardware/pinmaps/.
 """
 
 import json
 import os
 
-# name: (type, low, high) for numbers, (str, choices or None, max length) for text
+# name: (type, low, high) for numbers, (str, choices or None, max length) for text;
+# for text a number in place of the choices is the least length (board_id: 1).
 SCHEMA = {
-    "board_id": (str, None, 64),
+    "board_id": (str, 1, 64),
     "board_type": (str, ("openmv", "esp32s3", "sim"), 0),
     "key_hex": (str, None, 128),
     "camera": (str, ("auto", "openmv", "esp32", "sim"), 0),
@@ -56,8 +61,11 @@ DEFAULTS = {
     "burst": 3,
     "burst_interval_ms": 100,
     "jpeg_quality": 80,
+    # 4 x 40 KB: room for a burst of 3 while a fourth frame is on the wire,
+    # within a 300 KB heap (memory_needed: 264 KB of 300 with the reserve).
+    # 640x480 JPEGs at quality 60-80 are 25-35 KB; the simulator's 24-30 KB.
     "frame_slots": 4,
-    "max_frame_bytes": 65536,
+    "max_frame_bytes": 40960,
     "chunk_bytes": 2048,
     "ack_timeout_ms": 400,
     "heartbeat_ms": 1000,
@@ -77,6 +85,17 @@ SECRET = ("key_hex",)
 # chunk_bytes sizes the frame encoder's buffer, allocated once at boot.
 NEEDS_REBOOT = ("camera", "trigger", "transport", "pty", "frame_slots", "max_frame_bytes",
                 "chunk_bytes", "uart_id", "baud", "board_id", "key_hex", "pinmap")
+
+# Memory. The heap the firmware is sized for when it cannot ask (the laptop
+# tools, under CPython): an OpenMV Cam or an ESP32-S3 without PSRAM.
+MIN_HEAP = 300 * 1024
+# What the board needs besides the frame pool and the link buffers: code,
+# asyncio, CBOR and status dicts, GC slack. Measured on the Unix port, where
+# the modules are compiled into the heap (64 KB) and the running board peaks
+# at about 20 KB more; frozen into flash on a board the code costs less.
+RUN_RESERVE = 96 * 1024
+_CONTROL_MAX = 2048  # the board's decoder and smallest encoder payload (board.py)
+_FRAME_OVERHEAD = 19  # framing.OVERHEAD
 
 
 class ConfigError(ValueError):
@@ -100,24 +119,82 @@ def check_value(name, value):
         return value
     if not isinstance(value, str):
         raise ConfigError(name + ": must be text")
-    if a is not None and value not in a:
+    if isinstance(a, int):
+        if len(value) < a:
+            raise ConfigError(name + ": must not be empty")
+    elif a is not None and value not in a:
         raise ConfigError(name + ": must be one of " + ", ".join(a))
     if b and len(value) > b:
         raise ConfigError(name + ": longer than " + str(b) + " characters")
+    if name == "key_hex":
+        _check_key(value)
     return value
 
 
-def validate(raw, base=None):
-    """Merge `raw` over `base` (the defaults); raise ConfigError on the first bad field."""
+def _check_key(value):
+    # board.py unhexlifies it at boot: anything but hex digits would crash it there.
+    if len(value) < 32 or len(value) % 2:
+        raise ConfigError("key_hex: must be an even number of hex digits, at least 32 (16 bytes)")
+    for ch in value:
+        if ch not in "0123456789abcdefABCDEF":
+            raise ConfigError("key_hex: must be hex digits only (0-9, a-f)")
+
+
+def heap_size():
+    """The whole heap in bytes: the board's own, or MIN_HEAP where it cannot be asked."""
+    try:
+        import gc
+
+        return gc.mem_free() + gc.mem_alloc()
+    except (ImportError, AttributeError):
+        return MIN_HEAP
+
+
+def _link_bytes(chunk_bytes):
+    # Encoder (raw + COBS-encoded) for the larger of a chunk and a control
+    # message, and the decoder's two buffers of a control message.
+    enc = max(chunk_bytes + 6, _CONTROL_MAX) + _FRAME_OVERHEAD
+    dec = _CONTROL_MAX + _FRAME_OVERHEAD
+    return 2 * (enc + enc // 254 + 3) + 2 * (dec + dec // 254 + 1)
+
+
+def memory_needed(cfg):
+    """Bytes the frame pool and link buffers take, plus what the board needs to run."""
+    return cfg["frame_slots"] * cfg["max_frame_bytes"] + _link_bytes(cfg["chunk_bytes"]) + RUN_RESERVE
+
+
+def check_together(cfg, heap=None):
+    """Raise ConfigError if settings that pass alone cannot work together (memory)."""
+    if heap is None:
+        heap = heap_size()
+    need = memory_needed(cfg)
+    if need > heap:
+        raise ConfigError(
+            "frame_slots x max_frame_bytes (" + str(cfg["frame_slots"]) + " x "
+            + str(cfg["max_frame_bytes"]) + ") and chunk_bytes " + str(cfg["chunk_bytes"])
+            + " need " + str(need // 1024) + " KB with room to run; this board has "
+            + str(heap // 1024) + " KB: use fewer or smaller frame slots")
+    return cfg
+
+
+def validate(raw, base=None, heap=None):
+    """Merge `raw` over `base` (the defaults); raise ConfigError on the first bad field.
+
+    The result is also checked as a whole against `heap` bytes (by default
+    this board's heap, see heap_size()).
+    """
     if not isinstance(raw, dict):
         raise ConfigError("the configuration must be a JSON object")
     out = dict(base or DEFAULTS)
     for name in raw:
         out[name] = check_value(name, raw[name])
-    return out
+    return check_together(out, heap)
 
 
-def load(path, problems=None):
+MEMORY_SETTINGS = ("frame_slots", "max_frame_bytes", "chunk_bytes")
+
+
+def load(path, problems=None, heap=None):
     """The config in `path` over the defaults; bad fields are listed in `problems`."""
     cfg = dict(DEFAULTS)
     try:
@@ -139,6 +216,14 @@ def load(path, problems=None):
         except ConfigError as exc:
             if problems is not None:
                 problems.append(str(exc))
+    try:
+        check_together(cfg, heap)
+    except ConfigError as exc:
+        # Booting with these would fail for memory: the defaults fit every board.
+        if problems is not None:
+            problems.append(str(exc) + "; using the defaults for them")
+        for name in MEMORY_SETTINGS:
+            cfg[name] = DEFAULTS[name]
     return cfg
 
 

@@ -8,6 +8,7 @@ modules and the `shared` package. On the Unix port (the simulator, tests):
 Exit code 75 means "reboot me" on the Unix port; on a board it resets.
 """
 
+import gc
 import sys
 
 
@@ -48,6 +49,25 @@ def parse_args(argv):
     return path, overrides
 
 
+def _with_fallback(cfg, name, problems, make):
+    """make() with cfg[name] as set, else with its default: a setting this board
+    cannot honour (no driver for it) must not keep the board off the link."""
+    try:
+        return make()
+    except (TransportError, CameraError, ImportError, OSError) as exc:
+        if cfg[name] == fwconfig.DEFAULTS[name]:
+            problems.append(name + ": " + str(exc))
+            return None
+        problems.append(name + " " + str(cfg[name]) + ": " + str(exc) + "; using "
+                        + str(fwconfig.DEFAULTS[name]))
+        cfg[name] = fwconfig.DEFAULTS[name]
+    try:
+        return make()
+    except (TransportError, CameraError, ImportError, OSError) as exc:
+        problems.append(name + ": " + str(exc))
+        return None
+
+
 def boot(argv):
     path, overrides = parse_args(argv)
     problems = []
@@ -63,14 +83,16 @@ def boot(argv):
     led = status.Led(pins.get("led_red") if pins else None)
     if not cfg["board_id"] or len(cfg["key_hex"]) < 32:
         led.set_state("error")
-        report("board not provisioned: set board_id and key_hex in " + path)
+        report("board not provisioned: set board_id and key_hex in " + path
+               + "".join("; " + p for p in problems))
         return 2
-    try:
-        transport = make_transport(cfg, pins)
-        camera = make_camera(cfg)
-    except (TransportError, CameraError) as exc:
+    transport = _with_fallback(cfg, "transport", problems, lambda: make_transport(cfg, pins))
+    camera = _with_fallback(cfg, "camera", problems, lambda: make_camera(cfg))
+    if transport is None or camera is None:
         led.set_state("error")
-        report("boot failed: " + str(exc))
+        report("boot failed: " + "; ".join(problems))
+        if transport is not None:
+            transport.close()
         return 3
     try:
         trigger = make_trigger(cfg, camera, pins)
@@ -78,7 +100,22 @@ def boot(argv):
         # Stay reachable on the link (triggers by command only) so the setting can be fixed.
         problems.append("trigger: " + str(exc))
         trigger = SimTrigger(0)
-    board = Board(cfg, path, transport, camera, trigger, led, status.Watchdog(), problems)
+    gc.collect()  # the pool wants large free blocks: clear what loading the modules left
+    try:
+        board = Board(cfg, path, transport, camera, trigger, led, status.Watchdog(), problems)
+    except MemoryError:
+        # The pool did not fit after all (a fragmented heap, a port with less
+        # than it says): come up with the defaults, which fit every board.
+        board = None
+        gc.collect()
+        problems.append("out of memory with frame_slots " + str(cfg["frame_slots"])
+                        + ", max_frame_bytes " + str(cfg["max_frame_bytes"]) + ", chunk_bytes "
+                        + str(cfg["chunk_bytes"]) + "; using the defaults for them")
+        for k in fwconfig.MEMORY_SETTINGS:
+            cfg[k] = fwconfig.DEFAULTS[k]
+        board = Board(cfg, path, transport, camera, trigger, led, status.Watchdog(), problems)
+    for text in problems:
+        report("config: " + text)
     result = board.self_test()
     if not result["ok"]:
         board.log("error", "self-test failed: " + str(result["checks"]))

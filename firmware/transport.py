@@ -170,10 +170,14 @@ def make_transport(cfg, pins=None):
             raise TransportError("on the Unix port set 'pty' (the simulator does)")
         else:
             kind = "uart" if pins and "uart_tx" in pins else "usb"
-    if kind == "pty":
-        return PtyTransport(cfg["pty"])
-    if kind == "uart":
-        tx = pins.get("uart_tx") if pins else None
-        rx = pins.get("uart_rx") if pins else None
-        return UartTransport(cfg["uart_id"], cfg["baud"], tx, rx)
-    return UsbCdcTransport()
+    try:
+        if kind == "pty":
+            return PtyTransport(cfg["pty"])
+        if kind == "uart":
+            tx = pins.get("uart_tx") if pins else None
+            rx = pins.get("uart_rx") if pins else None
+            return UartTransport(cfg["uart_id"], cfg["baud"], tx, rx)
+        return UsbCdcTransport()
+    except ImportError:
+        # machine.UART, termios, select: absent where this port has no such line.
+        raise TransportError("no driver for transport '" + kind + "' on this board")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from _mp_helpers import run_mp
 
 
@@ -67,3 +69,45 @@ except config.ConfigError as e:
     assert lines[0] == "5"
     assert lines[1:7] == ["rejected"] * 6
     assert lines[7].startswith("missing: /nonexistent.json")
+
+
+def test_settings_that_would_leave_the_board_unbootable_are_refused(micropython_bin, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"board_id": "b1", "key_hex": "00" * 32, "frame_slots": 32,
+                                "max_frame_bytes": 1048576}))
+    out = run_mp(micropython_bin, f"""
+import config
+for bad in ({{"board_id": ""}}, {{"key_hex": "zz" * 16}}, {{"key_hex": "0" * 33}}, {{"key_hex": "00" * 8}},
+            {{"frame_slots": 32, "max_frame_bytes": 1048576}}):
+    try:
+        config.validate(bad, None, 300 * 1024)
+        print("accepted", bad)
+    except config.ConfigError as e:
+        print("rejected:", e)
+print(config.memory_needed(config.DEFAULTS) <= 300 * 1024)
+config.validate({{"key_hex": "aB" * 32, "frame_slots": 16, "max_frame_bytes": 1048576}}, None, 32 << 20)
+problems = []
+cfg = config.load({str(path)!r}, problems, 300 * 1024)
+print(cfg["frame_slots"], cfg["max_frame_bytes"], problems)
+""")
+    lines = out.splitlines()
+    assert lines[0] == "rejected: board_id: must not be empty"
+    assert lines[1] == "rejected: key_hex: must be hex digits only (0-9, a-f)"
+    assert lines[2].startswith("rejected: key_hex: must be an even number of hex digits")
+    assert lines[3].startswith("rejected: key_hex: must be an even number of hex digits, at least 32")
+    assert lines[4].startswith("rejected: frame_slots x max_frame_bytes (32 x 1048576)")
+    assert "this board has 300 KB" in lines[4]
+    assert lines[5] == "True"  # the defaults fit a 300 KB board
+    assert lines[6].startswith("4 40960 ['frame_slots x max_frame_bytes (32 x 1048576)")
+    assert lines[6].endswith("using the defaults for them']")
+
+
+def test_the_laptop_tools_check_the_same_rules_under_cpython():
+    from tools.provision.firmware_config import module
+
+    fw = module()
+    with pytest.raises(fw.ConfigError, match="key_hex"):
+        fw.check_value("key_hex", "g" * 64)
+    with pytest.raises(fw.ConfigError, match="32 x 1048576"):
+        fw.validate({"frame_slots": 32, "max_frame_bytes": 1048576})  # against MIN_HEAP
+    assert fw.validate({"board_id": "b", "key_hex": "ab" * 32})["frame_slots"] == 4
