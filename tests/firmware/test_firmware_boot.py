@@ -113,4 +113,4 @@ def test_out_of_memory_at_boot_falls_back_to_the_default_pool(boot, tmp_path):
     problems = s.command("status", timeout=5)["result"]["config_problems"]
     assert any("out of memory with frame_slots 8" in p for p in problems), problems
     cfg = s.command("config_get", timeout=5)["result"]
-    assert (cfg["frame_slots"], cfg["max_frame_bytes"]) == (4, 40960)
+    assert (cfg["frame_slots"], cfg["max_frame_bytes"]) == (4, 32768)

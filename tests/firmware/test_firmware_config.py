@@ -98,7 +98,7 @@ print(cfg["frame_slots"], cfg["max_frame_bytes"], problems)
     assert lines[4].startswith("rejected: frame_slots x max_frame_bytes (32 x 1048576)")
     assert "this board has 300 KB" in lines[4]
     assert lines[5] == "True"  # the defaults fit a 300 KB board
-    assert lines[6].startswith("4 40960 ['frame_slots x max_frame_bytes (32 x 1048576)")
+    assert lines[6].startswith("4 32768 ['frame_slots x max_frame_bytes (32 x 1048576)")
     assert lines[6].endswith("using the defaults for them']")
 
 
