@@ -79,7 +79,8 @@ class Board:
         self.in_transfer = False  # from taking a frame until it is counted sent or dropped
         self.xfer = 0
         self.c = {"triggers": 0, "frames": 0, "sent": 0, "drops": 0, "camera_errors": 0,
-                  "tx_frames": 0, "retransmits": 0, "write_errors": 0, "task_errors": 0}
+                  "tx_frames": 0, "retransmits": 0, "write_errors": 0, "task_errors": 0,
+                  "malformed": 0}
 
     # --- time and output --------------------------------------------------
 
@@ -155,7 +156,14 @@ class Board:
         except cbor.CborError:
             dec.errors["cobs"] += 1
             return
-        if not isinstance(msg, dict):
+        if mtype == messages.ACK or mtype == messages.NACK or mtype == messages.COMMAND:
+            # Keys and types: a list where a number belongs would raise in the sender.
+            try:
+                messages.check(mtype, msg)
+            except messages.MessageError:
+                self.c["malformed"] += 1
+                return
+        elif not isinstance(msg, dict):
             return
         if mtype == messages.ACK:
             self.sender.on_ack(msg.get("xfer"), msg.get("offset", 0), msg.get("round"))

@@ -2,8 +2,10 @@
 
 Every message but CHUNK is one CBOR map; CHUNK is a struct header followed by
 the raw JPEG bytes (never a CBOR string, so the board copies them once).
-`REQUIRED` lists the keys each map must carry; `check()` validates a decoded
-message on either side and names what is wrong.
+`REQUIRED` lists the keys each map must carry and `TYPES` the type of each
+(same order); `check()` validates a decoded message on either side, keys and
+types, and names what is wrong, so that no handler meets a string where it
+counts on a number.
 """
 
 import struct
@@ -52,6 +54,25 @@ REQUIRED = {
     POLL: ("xfer", "round"),
 }
 
+_NUM = (int, float)
+_ANY = None
+# The type of each REQUIRED key, in the same order (a tuple: any of those; None: any).
+TYPES = {
+    HELLO: (str, str, str, int, list, int, bytes),
+    HEARTBEAT: (int, int, (int, float, type(None)), int, int, int, int, int, int, str),
+    TRIGGER: (int, _NUM, str, _NUM),
+    FRAME: (int, int, int, int, int, _NUM, int, _NUM, int),
+    ACK: (int, int),
+    NACK: (int, int, list),
+    LOG: (str, str),
+    COMMAND: (int, str, dict),
+    REPLY: (int, bool, _ANY),
+    WELCOME: (bytes, bytes, _NUM),
+    POLL: (int, int),
+}
+# Optional keys handlers read, when present.
+OPTIONAL = {ACK: ("round", int), NACK: ("round", int)}
+
 COMMANDS = ("status", "config_get", "config_set", "trigger_test", "test_frame",
             "self_test", "reboot", "time_sync", "service_mode")
 
@@ -67,14 +88,32 @@ class MessageError(ValueError):
 
 
 def check(mtype, msg):
-    """Raise MessageError unless msg is a map with the keys its type requires."""
+    """Raise MessageError unless msg is a map with the keys, of the types, its type requires.
+
+    Cheap enough for the board: one isinstance per required key, and for a
+    NACK one per missing range (at most MAX_MISSING of them).
+    """
     if mtype not in REQUIRED:
         raise MessageError("unknown message type " + str(mtype))
     if not isinstance(msg, dict):
         raise MessageError(NAMES[mtype] + ": not a map")
-    for key in REQUIRED[mtype]:
+    keys = REQUIRED[mtype]
+    types = TYPES[mtype]
+    for i in range(len(keys)):
+        key = keys[i]
         if key not in msg:
             raise MessageError(NAMES[mtype] + ": missing " + key)
+        kind = types[i]
+        if kind is not None and not isinstance(msg[key], kind):
+            raise MessageError(NAMES[mtype] + ": " + key + " of the wrong type")
+    opt = OPTIONAL.get(mtype)
+    if opt is not None and opt[0] in msg and not isinstance(msg[opt[0]], opt[1]):
+        raise MessageError(NAMES[mtype] + ": " + opt[0] + " of the wrong type")
+    if mtype == NACK:
+        for item in msg["missing"]:
+            if not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], int) \
+                    or not isinstance(item[1], int):
+                raise MessageError("nack: missing ranges must be [offset, length]")
     return msg
 
 

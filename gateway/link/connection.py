@@ -92,6 +92,16 @@ class BoardConnection:
         self._decoder.feed(data, self._handle)
 
     def _handle(self, dec: FrameDecoder) -> None:
+        # The boundary for one message: whatever a message holds, the decoder
+        # goes on with the rest of the bytes and the port's reader thread lives.
+        try:
+            self._dispatch(dec)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, struct.error) as exc:
+            self.errors["malformed"] += 1
+            logger.warning("board %s: message type %s could not be handled (%s: %s); ignored",
+                           self.board_id, dec.mtype, type(exc).__name__, exc)
+
+    def _dispatch(self, dec: FrameDecoder) -> None:
         if dec.flags & FLAG_FROM_GATEWAY:
             self.errors["direction"] += 1
             return
@@ -214,14 +224,24 @@ class BoardConnection:
             self.counters["chunks_resent"] += 1
         data = bytes(dec.payload[messages.CHUNK_HEAD_LEN:])
         answer, done = self._reasm.on_chunk(xfer, offset, data)
-        self._answer(answer)
         if done is not None:
-            self._deliver(done)
+            # Delivered before acknowledged: an ACK tells the board it may free
+            # the frame, so a frame that cannot be delivered must not get one.
+            try:
+                frame = self._received(done)
+            except (TypeError, ValueError) as exc:
+                self.errors["malformed"] += 1
+                self._reasm.forget(done.xfer)
+                logger.warning("board %s: frame %s has bad metadata (%s); not acknowledged",
+                               self.board_id, done.xfer, exc)
+                return
+            self._deliver(frame)
+        self._answer(answer)
 
-    def _deliver(self, t) -> None:
+    def _received(self, t) -> ReceivedFrame:
         jpeg = bytes(t.data)
         m = t.meta
-        frame = ReceivedFrame(
+        return ReceivedFrame(
             board_id=self.board_id or "",
             trigger_id=int(m.get("trigger_id", 0)),
             index=int(m.get("index", 0)),
@@ -233,8 +253,10 @@ class BoardConnection:
             received_at=time.time(),
             sha256=hashlib.sha256(jpeg).hexdigest(),
         )
+
+    def _deliver(self, frame: ReceivedFrame) -> None:
         self.counters["frames_received"] += 1
-        self.counters["jpeg_bytes"] += len(jpeg)
+        self.counters["jpeg_bytes"] += len(frame.jpeg)
         if self._on_frame is not None:
             self._on_frame(frame)
 

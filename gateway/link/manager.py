@@ -44,7 +44,7 @@ class _PortWorker:
             while not stop.is_set() and not self.stop.is_set():
                 data = ser.read(max(1, min(ser.in_waiting, 65536)))
                 if data:
-                    self.conn.feed(data)
+                    self._feed(data)
         except (serial.SerialException, OSError, TypeError) as exc:
             # TypeError: pyserial's read on a vanished USB device
             logger.warning("port %s lost (%s); will retry", self.name, exc)
@@ -53,6 +53,15 @@ class _PortWorker:
                 ser.close()
             except (serial.SerialException, OSError):
                 pass
+
+
+    def _feed(self, data: bytes) -> None:
+        # Only the port's own errors mean "port lost"; a message the connection
+        # cannot handle is a bug to log, never a reason to drop the board's port.
+        try:
+            self.conn.feed(data)
+        except Exception:  # noqa: BLE001 - the reader thread outlives any one message
+            logger.exception("port %s: a message could not be handled; going on", self.name)
 
 
 class LinkManager:

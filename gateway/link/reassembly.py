@@ -106,6 +106,10 @@ class Reassembler:
             self.open[xfer] = current
         return None
 
+    def forget(self, xfer: int) -> None:
+        """A completed transfer that could not be delivered: polls for it are no longer acked."""
+        self.done.pop(xfer, None)
+
     def on_poll(self, xfer: int, rnd: int) -> dict:
         """The end of a round: the transfer's state, as the answer to that round."""
         if xfer in self.done:

@@ -80,3 +80,21 @@ async def scenario():
 asyncio.run(scenario())
 """)
     assert out.split() == ["False", "75", "6"]
+
+
+def test_wrongly_typed_answers_are_counted_not_raised(micropython_bin, tmp_path):
+    out = run_mp(micropython_bin, BOARD_HARNESS + f"""
+board = make_board({str(tmp_path / "cfg.json")!r}, burst=1)
+async def scenario():
+    t = asyncio.create_task(board.main())
+    await connect()
+    gb.write(gw.encode(messages.ACK, cbor.dumps({{"xfer": 1, "offset": [0]}})))
+    gb.write(gw.encode(messages.NACK, cbor.dumps({{"xfer": 1, "offset": 0, "missing": [["a", 1]]}})))
+    command("trigger_test")
+    await pump(1500)
+    board.running = False
+    await t
+    print(board.c["malformed"], board.c["task_errors"], len(frames))
+asyncio.run(scenario())
+""")
+    assert out.split() == ["2", "0", "1"]

@@ -115,3 +115,106 @@ def test_reflected_gateway_frames_are_refused():
     conn, _, _ = make()
     conn.feed(bytes(FrameEncoder(KEY, from_gateway=True).encode(messages.HELLO, cbor.dumps(HELLO))))
     assert conn.board_id is None and conn.errors["direction"] == 1
+
+
+def _acks(out, skip):
+    return [cbor.loads(p) for t, _, _, _, p in gateway_frames(out)[skip:] if t == messages.ACK]
+
+
+def test_a_frame_with_bad_metadata_is_never_acknowledged():
+    # trigger_id "T-1": once acked, then lost when _deliver called int() on it.
+    conn, out, frames = make()
+    enc, _ = open_session(conn, out)
+    jpeg = bytes(range(256)) * 8
+    meta = {"xfer": 1, "trigger_id": "T-1", "index": 0, "burst": 1, "total": len(jpeg),
+            "captured_at": 12.5, "exposure_us": 100, "gain_db": 2.0, "chunk": 1024}
+    s = Sender(enc, 1024)
+    s.start(1, cbor.dumps(meta), memoryview(jpeg), len(jpeg))
+    while (wire := s.next_frame()) is not None:
+        conn.feed(bytes(wire))
+    assert frames == [] and conn.errors["malformed"] == 1
+    assert _acks(out, 1) == []  # the board keeps it, retries, and counts a drop in the end
+
+
+def test_metadata_that_fails_on_delivery_is_not_acknowledged(monkeypatch):
+    conn, out, frames = make()
+    enc, _ = open_session(conn, out)
+    jpeg = bytes(range(256)) * 8
+    meta = {"xfer": 1, "trigger_id": 9, "index": 0, "burst": 1, "total": len(jpeg),
+            "captured_at": 12.5, "exposure_us": 100, "gain_db": 2.0, "chunk": 1024}
+
+    def refuse(t):
+        raise ValueError("trigger_id out of range")
+
+    monkeypatch.setattr(conn, "_received", refuse)
+    s = Sender(enc, 1024)
+    s.start(1, cbor.dumps(meta), memoryview(jpeg), len(jpeg))
+    while (wire := s.next_frame()) is not None:
+        conn.feed(bytes(wire))
+    assert frames == [] and conn.errors["malformed"] == 1 and _acks(out, 1) == []
+    conn.feed(bytes(enc.encode(messages.POLL, cbor.dumps({"xfer": 1, "round": 1}))))
+    nack = gateway_frames(out)[-1]
+    assert nack[0] == messages.NACK and cbor.loads(nack[4])["offset"] == -1  # asks again
+
+
+def test_wrongly_typed_messages_are_counted_and_the_connection_goes_on():
+    conn, out, _ = make()
+    enc, _ = open_session(conn, out)
+    for mtype, msg in ((messages.POLL, {"xfer": [1], "round": 0}),
+                       (messages.REPLY, {"id": [7], "ok": True, "result": {}}),
+                       (messages.POLL, {"xfer": 1, "round": "0"}),
+                       (messages.HEARTBEAT, {**HEARTBEAT, "drops": "3"}),
+                       (messages.LOG, {"level": "info", "text": ["x"]})):
+        conn.feed(bytes(enc.encode(mtype, cbor.dumps(msg))))  # raised TypeError before
+    assert conn.errors["malformed"] == 5 and conn.last_heartbeat == {}
+    conn.feed(bytes(enc.encode(messages.HEARTBEAT, cbor.dumps(HEARTBEAT))))
+    assert conn.stats()["health"] == "good"
+
+
+def test_message_types_are_checked():
+    messages.check(messages.NACK, {"xfer": 1, "offset": 0, "missing": [[0, 10]], "round": 2})
+    for mtype, bad in ((messages.NACK, {"xfer": 1, "offset": 0, "missing": [[0, "10"]]}),
+                       (messages.NACK, {"xfer": 1, "offset": 0, "missing": [5]}),
+                       (messages.ACK, {"xfer": 1, "offset": 0, "round": [0]}),
+                       (messages.COMMAND, {"id": 1, "cmd": "status", "args": []}),
+                       (messages.WELCOME, {"nonce": "n", "hello_nonce": b"", "time": 0})):
+        try:
+            messages.check(mtype, bad)
+        except messages.MessageError as exc:
+            assert "type" in str(exc) or "range" in str(exc)
+        else:
+            raise AssertionError(f"accepted {bad}")
+
+
+def test_the_port_reader_outlives_a_message_that_raises(caplog):
+    import threading
+
+    from gateway.link.manager import _PortWorker
+
+    class Port:
+        in_waiting = 0
+
+        def __init__(self):
+            self.reads = [b"first", b"second"]
+
+        def read(self, n):
+            if self.reads:
+                return self.reads.pop(0)
+            stop.set()
+            return b""
+
+        def close(self):
+            pass
+
+    class Conn:
+        fed = []
+
+        def feed(self, data):
+            self.fed.append(data)
+            raise ValueError("a handler bug")
+
+    stop = threading.Event()
+    worker = _PortWorker("p", Conn(), Port())
+    worker.run(stop)
+    assert Conn.fed == [b"first", b"second"]  # read on after the first one raised
+    assert "lost" not in caplog.text
