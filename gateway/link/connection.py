@@ -83,7 +83,8 @@ class BoardConnection:
                          "jpeg_bytes": 0, "chunks": 0, "chunks_resent": 0, "triggers": 0,
                          "hellos": 0, "logs": 0}
         self.last_trigger: dict = {}
-        self._last_unprovisioned_log = 0.0
+        self._last_unprovisioned_log = -1e9
+        self._last_bad_mac_log = -1e9
 
     # --- input -------------------------------------------------------------
 
@@ -180,8 +181,13 @@ class BoardConnection:
             return
         mac = Hmac(key)
         if not self._mac_ok(mac, dec):
-            logger.warning("port %s: hello from %r with a bad MAC: wrong key or forged board",
-                           self.port, board_id)
+            # A board with the wrong key says hello every second: warn once a
+            # minute, as for unprovisioned boards; errors["mac"] counts them all.
+            now = time.monotonic()
+            if now - self._last_bad_mac_log > 60:
+                self._last_bad_mac_log = now
+                logger.warning("port %s: hello from %r with a bad MAC: wrong key or forged board "
+                               "(%d bad MACs so far)", self.port, board_id, self.errors["mac"])
             return
         hello_nonce = msg["nonce"]
         if not isinstance(hello_nonce, bytes) or len(hello_nonce) != NONCE_LEN:

@@ -218,3 +218,17 @@ def test_the_port_reader_outlives_a_message_that_raises(caplog):
     worker.run(stop)
     assert Conn.fed == [b"first", b"second"]  # read on after the first one raised
     assert "lost" not in caplog.text
+
+
+def test_bad_mac_hellos_are_warned_about_once_a_minute(caplog, monkeypatch):
+    conn, out, _ = make()
+    clock = [1000.0]
+    monkeypatch.setattr("gateway.link.connection.time.monotonic", lambda: clock[0])
+    with caplog.at_level("WARNING", logger="gateway.link.connection"):
+        for _ in range(30):  # a board with the wrong key, one hello a second
+            conn.feed(hello(FrameEncoder(KEY), key=b"wrong key 0123456789abcdef"))
+            clock[0] += 1.0
+        clock[0] += 31.0
+        conn.feed(hello(FrameEncoder(KEY), key=b"wrong key 0123456789abcdef"))
+    warned = [r for r in caplog.records if "bad MAC" in r.getMessage()]
+    assert conn.errors["mac"] == 31 and len(warned) == 2 and out == []
