@@ -152,7 +152,7 @@ class Board:
         self.last_rx = time.ticks_ms()
         self.link_up = True
         try:
-            msg = cbor.loads(bytes(dec.payload))
+            msg = cbor.loads(dec.payload)  # the view: bytes() would copy the payload
         except cbor.CborError:
             dec.errors["cobs"] += 1
             return

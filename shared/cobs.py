@@ -10,14 +10,14 @@ def max_encoded_len(n):
     return n + n // 254 + 1
 
 
-def encode_into(src, n, dst):
-    """Encode src[:n] (a bytearray or bytes) into dst; return the encoded length.
+def encode_into(src, n, dst, start=0):
+    """Encode src[:n] (a bytearray or bytes) into dst from dst[start]; return the end in dst.
 
-    dst must hold max_encoded_len(n) bytes. No 0x00 appears in the output.
+    dst must hold start + max_encoded_len(n) bytes. No 0x00 appears in the output.
     """
     mv = memoryview(src)
     i = 0
-    o = 0
+    o = start
     while True:
         end = i + 254
         if end > n:

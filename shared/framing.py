@@ -41,6 +41,7 @@ class FrameEncoder:
     def __init__(self, key, max_payload=MAX_PAYLOAD, from_gateway=False):
         self.max_payload = max_payload
         self._raw = bytearray(OVERHEAD + max_payload)
+        self._raw_mv = memoryview(self._raw)
         self._out = bytearray(max_encoded_len(OVERHEAD + max_payload) + 2)
         self._out_mv = memoryview(self._out)
         self._mac = Hmac(key)
@@ -69,15 +70,18 @@ class FrameEncoder:
         if blen:
             raw[p:p + blen] = body
             p += blen
-        digest = (mac or self._mac).digest(memoryview(raw)[:p])
-        raw[p:p + MAC_LEN] = digest[:MAC_LEN]
+        # Views of the preallocated buffer (one small object each, no copy) and
+        # the MAC copied byte by byte: a frame allocates nothing else here.
+        digest = (mac or self._mac).digest(self._raw_mv[:p])
+        for k in range(MAC_LEN):
+            raw[p + k] = digest[k]
         p += MAC_LEN
-        struct.pack_into("<I", raw, p, binascii.crc32(memoryview(raw)[:p]) & 0xFFFFFFFF)
+        struct.pack_into("<I", raw, p, binascii.crc32(self._raw_mv[:p]) & 0xFFFFFFFF)
         p += CRC_LEN
         out = self._out
         # A leading delimiter ends whatever garbage the receiver holds.
         out[0] = 0
-        n = encode_into(raw, p, memoryview(out)[1:]) + 1
+        n = encode_into(raw, p, out, 1)
         out[n] = 0
         return self._out_mv[:n + 1]
 
@@ -104,6 +108,8 @@ class FrameDecoder:
         self._discard = False
         self._raw = bytearray(self._limit)
         self._raw_mv = memoryview(self._raw)
+        self._data = None
+        self._data_mv = None
         self.errors = {}
         for kind in ERROR_KINDS:
             self.errors[kind] = 0
@@ -137,7 +143,8 @@ class FrameDecoder:
                 self._discard = True
                 self._n = 0
             elif seg:
-                self._acc[self._n:self._n + seg] = data[i:end]
+                # A view, not data[i:end]: slicing the board's rx bytearray copied it.
+                self._acc[self._n:self._n + seg] = self._view(data)[i:end]
                 self._n += seg
             if z < 0:
                 return
@@ -147,6 +154,13 @@ class FrameDecoder:
                 self._frame(on_frame)
             self._n = 0
             i = z + 1
+
+    def _view(self, data):
+        # The board feeds the same rx buffer every time: one memoryview for it.
+        if data is not self._data:
+            self._data = data
+            self._data_mv = data if isinstance(data, memoryview) else memoryview(data)
+        return self._data_mv
 
     def _frame(self, on_frame):
         m = decode_into(self._acc_mv, self._n, self._raw_mv)

@@ -24,10 +24,17 @@ loses more than a third of its chunks, doubled back (up to the configured
 size) after a transfer that needed no resend.
 """
 
-from shared import cbor, messages
+import struct
+
+from shared import messages
 from shared.framing import FLAG_LAST, FLAG_RETRANSMIT
 
 MIN_CHUNK = 256
+# CBOR {"xfer": u32, "round": u32}: map(2), text(4) "xfer", 0x1a + 4 bytes,
+# text(5) "round", 0x1a + 4 bytes (fixed-width integers are valid CBOR).
+_POLL_TEMPLATE = b"\xa2\x64xfer\x1a\x00\x00\x00\x00\x65round\x1a\x00\x00\x00\x00"
+_POLL_XFER = 7
+_POLL_ROUND = 18
 
 
 class Sender:
@@ -37,6 +44,7 @@ class Sender:
         self.max_chunk = chunk
         self.max_rounds = max_rounds
         self._head = bytearray(messages.CHUNK_HEAD_LEN)
+        self._poll = bytearray(_POLL_TEMPLATE)
         self.active = False
         self.done = False
         self.failed = False
@@ -87,9 +95,15 @@ class Sender:
             return self._chunk()
         if self._need_poll:
             self._need_poll = False
-            return self.encoder.encode(messages.POLL, cbor.dumps({"xfer": self.xfer,
-                                                                  "round": self.rounds}))
+            return self.encoder.encode(messages.POLL, self._poll_msg())
         return None
+
+    def _poll_msg(self):
+        # {"xfer": x, "round": r} as CBOR in a preallocated buffer: a poll ends
+        # every round, and cbor.dumps would build a dict and a bytearray for each.
+        struct.pack_into(">I", self._poll, _POLL_XFER, self.xfer)
+        struct.pack_into(">I", self._poll, _POLL_ROUND, self.rounds)
+        return self._poll
 
     def _chunk(self):
         rng = self._ranges[0]
