@@ -18,7 +18,9 @@ def test_per_frame_allocations_stay_small(micropython_bin):
     out = run_mp(micropython_bin, BENCH)
     got = dict((k, int(v)) for k, v in (line.split() for line in out.splitlines()))
     print(got)
-    assert got["chunk"] <= 1450  # was 1638: copies of the MAC and views of the raw buffer
-    assert got["poll"] <= 1100  # was 1344: cbor.dumps of a dict per poll
-    assert got["ack"] <= 1850  # was 2025: bytes(payload) before cbor.loads
-    assert got["read"] <= 336  # was 384: data[i:end] copied the rx buffer
+    # Bounds between the old and the new figures: a return of a removed copy fails, while a
+    # MicroPython release (the package is not pinned) that allocates a few bytes more does not.
+    assert got["chunk"] <= 1550  # was 1638: copies of the MAC and views of the raw buffer
+    assert got["poll"] <= 1250  # was 1344: cbor.dumps of a dict per poll
+    assert got["ack"] <= 1950  # was 2025: bytes(payload) before cbor.loads
+    assert got["read"] <= 360  # was 384: data[i:end] copied the rx buffer
