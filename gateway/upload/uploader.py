@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,8 @@ class RetryableError(Exception):
 class Job:
     kind: str  # data | images
     rows: list[dict]
-    body: bytes = b""
+    body: bytes = b""  # the encoded part of `rows` now being sent (data jobs)
+    body_rows: list[int] = field(default_factory=list)  # the ids `body` holds
     done: set[int] = field(default_factory=set)  # image jobs: reads already confirmed
 
     @property
@@ -79,6 +81,11 @@ class Uploader:
         )
         self.wake = threading.Event()
         self._ramp = 0
+        # Reads per data request, adapted to the link: halved after a request timed out
+        # waiting for its answer, doubled again after quick successes. A slow link cannot
+        # carry a full batch within timeout_s, and resending the whole batch after every
+        # timeout would never deliver it (the backlog stalled for good).
+        self._limit = self.cfg.batch_size
         self._lock = threading.Lock()
         self._inflight = {"data": set(), "images": set()}
         self._queues = {
@@ -125,13 +132,13 @@ class Uploader:
         if idle:
             cursors[kind] = 0  # nothing in flight: rescan from the start, so nothing is skipped
             self._ramp = 0
-        limit = self.cfg.batch_size
+        limit = self.batch_limit() if kind == "data" else self.cfg.batch_size
         if kind == "data" and self._ramp < self.cfg.connections:
             # Stagger the first batches of a drain (1/n, 2/n ... of a batch), so the
             # connections do not all finish together and leave the link idle while
             # they wait for their answers and open new connections.
             self._ramp += 1
-            limit = max(1, self.cfg.batch_size * self._ramp // self.cfg.connections)
+            limit = max(1, limit * self._ramp // self.cfg.connections)
         rows = select(cursors[kind], limit)
         if not rows:
             return False
@@ -147,6 +154,29 @@ class Uploader:
                 continue
         self._release(job)
         return False
+
+    def batch_limit(self) -> int:
+        with self._lock:
+            return self._limit
+
+    def _shrink(self, sent: int) -> None:
+        # Half of what timed out, not half of the limit: the connections' batches that
+        # time out together halve it once, not once each.
+        new = max(1, sent // 2)
+        with self._lock:
+            if new < self._limit:
+                logger.warning("upload: a batch of %d reads timed out; sending %d at a time",
+                               sent, new)
+                self._limit = new
+
+    def _grow(self, sent: int, elapsed: float) -> None:
+        # Double only when the answer came well within the timeout, so that twice the
+        # body would still fit; otherwise the limit would swing back into timeouts.
+        if elapsed * 2.5 > self.cfg.timeout_s:
+            return
+        with self._lock:
+            if sent >= self._limit:
+                self._limit = min(self.cfg.batch_size, self._limit * 2)
 
     def _pending_data_waiting(self) -> bool:
         if not self._queues["data"].empty():
@@ -249,27 +279,42 @@ class Uploader:
         return resp
 
     def _send_data(self, job: Job, session, base: str, stop) -> None:
-        if not job.body:
-            job.body = encode_batch([row_from_read(r) for r in job.rows])
-        resp = self._request(
-            session, "POST", f"{base}/api/v1/reads", job.body,
-            {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}, stop,
-        )
-        if resp.status_code != 200:
-            # A batch the server rejects is kept and retried at the slow end of the
-            # backoff: dropping it would lose reads, and the message says why.
-            raise RetryableError(f"regional server rejected a batch ({resp.status_code}): "
-                                 f"{resp.text[:200]}")
-        answer = resp.json()
-        if answer.get("received") != len(job.rows):
-            raise RetryableError(f"server confirmed {answer.get('received')} of {len(job.rows)} reads")
-        self._mark_data_sent(job.rows)
-        with self._lock:
-            self.counters["reads_sent"] += len(job.rows)
-            self.counters["batches_sent"] += 1
-            self.counters["bytes_sent"] += len(job.body)
-        if any(r["crop_sha256"] or r["context_sha256"] for r in job.rows):
-            self.wake.set()  # images may go now
+        # The job is sent in parts of the current batch limit; a confirmed part leaves
+        # the job, so a retry after a timeout sends only what is left, in smaller parts.
+        while job.rows and not stop.is_set():
+            size = min(len(job.rows), self.batch_limit())
+            part = job.rows[:size]
+            if len(job.body_rows) != size or not job.body:
+                job.body = encode_batch([row_from_read(r) for r in part])
+                job.body_rows = [r["id"] for r in part]
+            started = time.monotonic()
+            try:
+                resp = self._request(
+                    session, "POST", f"{base}/api/v1/reads", job.body,
+                    {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}, stop,
+                )
+            except requests.ReadTimeout:
+                self._shrink(size)
+                raise
+            if resp.status_code != 200:
+                # A batch the server rejects is kept and retried at the slow end of the
+                # backoff: dropping it would lose reads, and the message says why.
+                raise RetryableError(f"regional server rejected a batch ({resp.status_code}): "
+                                     f"{resp.text[:200]}")
+            answer = resp.json()
+            if answer.get("received") != len(part):
+                raise RetryableError(f"server confirmed {answer.get('received')} of {len(part)} reads")
+            self._grow(size, time.monotonic() - started)
+            self._mark_data_sent(part)
+            with self._lock:
+                self.counters["reads_sent"] += len(part)
+                self.counters["batches_sent"] += 1
+                self.counters["bytes_sent"] += len(job.body)
+                self._inflight["data"].difference_update(job.body_rows)
+            job.rows = job.rows[size:]
+            job.body, job.body_rows = b"", []
+            if any(r["crop_sha256"] or r["context_sha256"] for r in part):
+                self.wake.set()  # images may go now
 
     def _mark_data_sent(self, rows: list[dict]) -> None:
         now = utcnow()

@@ -249,3 +249,22 @@ def test_plaintext_is_refused(region):
     config.upload.server_url = "http://127.0.0.1:8444"
     with pytest.raises(TransportConfigError, match="plaintext"):
         make_session(config.upload, data.root)
+
+
+def test_a_batch_too_large_for_the_link_is_split_until_it_fits(region, car_db):
+    # Each read adds 0.1 s to the answer, as a slow link would: a batch of 20 cannot
+    # be answered within the 1 s timeout, one of 5 can. Resending the whole batch
+    # after every timeout never delivered a read.
+    tmp, folder, start = region
+    server = start(delay_per_read_s=0.1)
+    data, config = make_car(tmp, folder, server.url, batch_size=20, connections=1,
+                            timeout_s=1.0, retry_base_s=0.01, retry_max_s=0.1)
+    car_db(data)
+    uids = add_reads(40)
+    with Running(config, data) as run:
+        end = time.monotonic() + 25
+        while upload_status()["backlog"]:
+            assert time.monotonic() < end, f"the backlog did not drain: {run.uploader.snapshot()}"
+            time.sleep(0.05)
+        assert run.uploader.batch_limit() < 10
+    _exactly_once(tmp / "regional.db", uids)

@@ -105,8 +105,11 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
 
     delayed = {"count": 0}
 
-    def fault(after_commit: bool) -> Response | None:
+    def fault(after_commit: bool, reads: int = 0) -> Response | None:
         faults = app.config["FAULTS"]
+        if faults.get("delay_per_read_s") and after_commit:
+            # An answer as late as a slow link makes it: longer for a larger batch.
+            time.sleep(faults["delay_per_read_s"] * reads)
         if faults.get("delay_s") and after_commit:
             limit = faults.get("delay_count", 0)  # 0: every upload is late
             with write_lock:
@@ -156,7 +159,7 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
                 database.cursor().executemany(_insert_sql(), new)
             detail = f"received={len(rows)} stored={len(new)} duplicates={len(rows) - len(new)}"
             _access("upload", detail)
-        injected = fault(after_commit=True)
+        injected = fault(after_commit=True, reads=len(rows))
         if injected is not None:
             return injected
         return jsonify({"received": len(rows), "stored": len(new),
