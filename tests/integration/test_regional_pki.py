@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 from _upload_helpers import RunningServer, make_car, make_pki
+from cryptography import x509
 
 from gateway.upload.transport import make_session
 from tools.regional import pki
@@ -47,12 +48,27 @@ def test_a_certificate_from_another_ca_is_refused(region, tmp_path):
 def test_revocation_reaches_the_running_server(region):
     tmp_path, folder, server = region
     data, config = make_car(tmp_path, folder, server.url, terminal="car-r")
-    serial = pki.revoke_car(folder, "car-r")
-    assert serial in pki.revoked_serials(folder)
+    serials = pki.revoke_car(folder, "car-r")
+    assert set(serials) <= pki.revoked_serials(folder)
     session, base = make_session(config.upload, data.root)
     with session:
         answer = session.get(f"{base}/api/v1/health", timeout=5)
     assert answer.status_code == 403
+
+
+def test_revoking_a_reissued_car_also_refuses_its_installed_certificate(region):
+    # issue-car --install, then issue-car again (overwriting cars/car-7.pem), then revoke:
+    # the certificate still installed in the car was left working.
+    tmp_path, folder, server = region
+    data, config = make_car(tmp_path, folder, server.url, terminal="car-7")
+    installed = x509.load_pem_x509_certificate((folder / "cars" / "car-7.pem").read_bytes())
+    newer = pki.issue_car(folder, "car-7")
+    pki.revoke_car(folder, "car-7")
+    assert {installed.serial_number, newer.serial} <= pki.revoked_serials(folder)
+    assert pki.issued_serials(folder, "car-7") == sorted({installed.serial_number, newer.serial})
+    session, base = make_session(config.upload, data.root)
+    with session:
+        assert session.get(f"{base}/api/v1/health", timeout=5).status_code == 403
 
 
 def test_terminal_ids_are_checked():

@@ -94,3 +94,16 @@ def test_serve_port_0_still_means_any_free_port():
     from tools.cli.main import build_parser
 
     assert build_parser().parse_args(["regional", "serve", "--port", "0"]).port == 0
+
+
+def test_revoke_says_how_many_certificates_of_the_car_were_revoked(tmp_path, capsys):
+    import json
+
+    r = str(tmp_path / "R")
+    assert main(["regional", "init", "--dir", r, "--json"]) == 0
+    for _ in range(2):
+        assert main(["regional", "issue-car", "--dir", r, "car-7", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["regional", "revoke", "--dir", r, "car-7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["revoked"] == 2 and len(out["revoked_serials"]) == 2

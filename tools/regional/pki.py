@@ -4,7 +4,8 @@ certificate per car, and a revocation list the server checks on every request.
 Layout of the PKI folder:
     ca.pem, ca.key           the region's CA (the key never leaves this folder)
     server.pem, server.key   the regional server's certificate (SANs given at init)
-    cars/<terminal>.pem/.key one client certificate per car
+    cars/<terminal>.pem/.key one client certificate per car (the newest issued)
+    cars/<terminal>.serials  every serial ever issued to the car, one hex serial a line
     crl.pem                  revoked car certificates, re-signed on every revocation
 """
 
@@ -167,6 +168,9 @@ def issue_car(folder: Path, terminal: str, days: int = 730) -> CarBundle:
         .sign(ca_key, hashes.SHA256())
     )
     cars = folder / "cars"
+    # Recorded before the files are overwritten: a car may still hold an older
+    # certificate (installed, then reissued), and revoking must reach it too.
+    _record_serial(cars, terminal, serial)
     _write_private(cars / f"{terminal}.key", _key_pem(key))
     (cars / f"{terminal}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     logger.info("issued a client certificate for car %s (serial %x)", terminal, serial)
@@ -209,13 +213,43 @@ def _write_crl(folder: Path, serials: list[int]) -> None:
     os.replace(tmp, Path(folder) / "crl.pem")
 
 
-def revoke_car(folder: Path, terminal: str) -> int:
-    """Add the car's current certificate to the revocation list; returns its serial."""
+def _record_serial(cars: Path, terminal: str, serial: int) -> None:
+    cars.mkdir(parents=True, exist_ok=True)
+    with open(cars / f"{terminal}.serials", "a", encoding="ascii") as fh:
+        fh.write(f"{serial:x}\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def issued_serials(folder: Path, terminal: str) -> list[int]:
+    """Every serial issued to the car: its record, and the current certificate's (a
+    certificate issued before the record was kept is in no record)."""
+    cars = Path(folder) / "cars"
+    serials: list[int] = []
+    record = cars / f"{terminal}.serials"
+    if record.exists():
+        for line in record.read_text(encoding="ascii").split():
+            try:
+                serials.append(int(line, 16))
+            except ValueError:
+                raise PkiError(f"{record}: {line!r} is not a hex serial; fix the line (the "
+                               "record lists every certificate issued to the car)") from None
+    cert_path = cars / f"{terminal}.pem"
+    if cert_path.exists():
+        serials.append(x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number)
+    return sorted(set(serials))
+
+
+def revoke_car(folder: Path, terminal: str) -> list[int]:
+    """Revoke every certificate ever issued to the car; returns their serials.
+
+    Revoking only the newest one left a car that was reissued still able to upload
+    with the certificate installed before."""
     folder = Path(folder)
-    cert_path = folder / "cars" / f"{terminal}.pem"
-    if not cert_path.exists():
+    serials = issued_serials(folder, terminal)
+    if not serials:
         raise PkiError(f"no certificate for car {terminal!r} in {folder / 'cars'}")
-    serial = x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number
-    _write_crl(folder, [*revoked_serials(folder), serial])
-    logger.warning("revoked the certificate of car %s (serial %x)", terminal, serial)
-    return serial
+    _write_crl(folder, [*revoked_serials(folder), *serials])
+    logger.warning("revoked %d certificate(s) of car %s (serials %s)", len(serials), terminal,
+                   ", ".join(f"{s:x}" for s in serials))
+    return serials

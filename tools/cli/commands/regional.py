@@ -41,7 +41,8 @@ def register(subparsers) -> None:
     p.add_argument("--server-url", default="https://127.0.0.1:8444", help="with --install")
     p.set_defaults(func=do_issue)
 
-    p = common(sub.add_parser("revoke", help="revoke a car's certificate; the server refuses it"))
+    p = common(sub.add_parser("revoke", help="revoke every certificate issued to a car; the "
+                                             "server refuses them"))
     p.add_argument("terminal")
     p.set_defaults(func=do_revoke)
 
@@ -117,9 +118,11 @@ def do_issue(args) -> int:
 def do_revoke(args) -> int:
     from tools.regional import pki
 
-    serial = pki.revoke_car(_pki(args), args.terminal)
-    emit({"terminal": args.terminal, "revoked_serial": f"{serial:x}"}, args.json,
-         f"revoked car {args.terminal} (serial {serial:x}); the server refuses it from now on")
+    serials = [f"{s:x}" for s in pki.revoke_car(_pki(args), args.terminal)]
+    emit({"terminal": args.terminal, "revoked": len(serials), "revoked_serials": serials},
+         args.json,
+         f"revoked {len(serials)} certificate(s) of car {args.terminal} "
+         f"(serials {', '.join(serials)}); the server refuses them from now on")
     return 0
 
 
