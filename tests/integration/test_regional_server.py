@@ -128,13 +128,30 @@ def test_retention_purges_on_day_366_unless_held(region):
     client = _client(app, folder)
     _post(client, _batch(["d" * 32, "e" * 32, "f" * 32]))
     seen = dt.datetime(2026, 11, 28, 8, 0, 0)
-    RegionalRead.update(seen_at=seen).execute()
+    RegionalRead.update(received_at=seen).execute()
     held = RegionalRead.get(RegionalRead.uid == "e" * 32)
     RegionalHold.create(read=held, case_number="24-001", placed_by="records")
     assert purge(now=seen + dt.timedelta(days=365) - dt.timedelta(seconds=1)) == 0
     assert purge(now=seen + dt.timedelta(days=365, seconds=1)) == 2
     assert [r.uid for r in RegionalRead.select()] == ["e" * 32]
     assert RegionalAccess.select().where(RegionalAccess.action == "purge").count() == 2
+
+
+def test_retention_runs_on_the_servers_clock_not_the_cars(region):
+    # A car whose clock says 2024 had its reads purged minutes after they arrived;
+    # one whose clock says 2031 would have kept them past the year.
+    folder, app = region
+    client = _client(app, folder)
+    rows = [row_from_read({"uid": u, "plate": "7ABC123", "confidence": 0.9, "candidates": [],
+                           "seen_at": seen, "frames": 1})
+            for u, seen in (("1" * 32, dt.datetime(2024, 6, 1)), ("2" * 32, dt.datetime(2031, 1, 1)))]
+    assert _post(client, encode_batch(rows)).status_code == 200
+    received = RegionalRead.get(RegionalRead.uid == "1" * 32).received_at
+    assert purge() == 0
+    assert RegionalRead.select().count() == 2
+    assert purge(now=received + dt.timedelta(days=366)) == 2
+    upload = RegionalAccess.get(RegionalAccess.action == "upload")
+    assert "seen_at_ahead=1" in upload.detail
 
 
 def test_openapi_document_describes_every_route(region):

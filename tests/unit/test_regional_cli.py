@@ -17,7 +17,8 @@ from tools.regional.retention import RetentionError, purge
 def region(tmp_path):
     db = open_regional(tmp_path / "R" / "regional.db")
     RegionalRead.create(uid="a" * 32, terminal="car-1", plate="7ABC123", confidence=0.9,
-                        seen_at=utcnow() - dt.timedelta(days=10))
+                        seen_at=utcnow() - dt.timedelta(days=10),
+                        received_at=utcnow() - dt.timedelta(days=10))
     yield tmp_path / "R"
     db.close()
 

@@ -1,6 +1,12 @@
 """The regional store's one-year retention (policy 462.4): a read is purged on
-the 366th day unless an evidence hold or a records request keeps it. Every
-purge is logged in the access record, with the count."""
+the 366th day after the server received it, unless an evidence hold or a
+records request keeps it. Every purge is logged in the access record, with the
+count.
+
+The clock is the server's (`received_at`), not the car's `seen_at`: a car with
+a wrong clock made reads vanish at once (seen_at years ago) or outlive the
+year (seen_at in the future). The policy keeps data "downloaded to the server"
+for one year, which is the received time."""
 
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ class RetentionError(AlprError):
 
 
 def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reason: str = "") -> int:
-    """Delete the reads seen more than `days` ago that no hold keeps, and record the purge.
+    """Delete the reads received more than `days` ago that no hold keeps, and record the purge.
 
     `days` under 1 would put the cutoff at or after now and delete every read, so it is refused
     outright; under the policy's 365 days it is refused unless `override_reason` says why (a court
@@ -38,14 +44,14 @@ def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reas
     held = RegionalHold.select(RegionalHold.read).where(RegionalHold.lifted_at.is_null())
     with database.atomic():
         doomed = RegionalRead.select(RegionalRead.id).where(
-            (RegionalRead.seen_at < cutoff) & RegionalRead.id.not_in(held)
+            (RegionalRead.received_at < cutoff) & RegionalRead.id.not_in(held)
         )
         count = RegionalRead.delete().where(RegionalRead.id.in_(doomed)).execute()
-        detail = f"reads seen before {cutoff.isoformat()}: {count}"
+        detail = f"reads received before {cutoff.isoformat()}: {count}"
         if days < POLICY_DAYS:
             detail += f"; {days} days instead of the policy's {POLICY_DAYS}: {reason}"
             logger.warning("retention shortened to %d days (%s)", days, reason)
         RegionalAccess.create(action="purge", terminal="server", detail=detail)
     if count:
-        logger.info("retention purged %d reads seen before %s", count, cutoff)
+        logger.info("retention purged %d reads received before %s", count, cutoff)
     return count
