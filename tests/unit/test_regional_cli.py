@@ -42,7 +42,7 @@ def test_cli_purge_with_negative_days_is_refused_by_argparse(region, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["regional", "purge", "--dir", str(region), "--days", "-5", "--json"])
     assert exit_.value.code == 2 and "too small" in capsys.readouterr().err
-    assert main(["regional", "purge", "--dir", str(region), "--days", "5"]) == 1
+    assert main(["regional", "purge", "--dir", str(region), "--days", "5", "--user", "sgt. ruiz"]) == 1
     assert "policy 462.4" in capsys.readouterr().err
     assert RegionalRead.select().count() == 1
 
@@ -108,3 +108,45 @@ def test_revoke_says_how_many_certificates_of_the_car_were_revoked(tmp_path, cap
     assert main(["regional", "revoke", "--dir", r, "car-7", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["revoked"] == 2 and len(out["revoked_serials"]) == 2
+
+
+def _json(capsys):
+    import json
+
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_hold_at_the_center_survives_the_purge_until_lifted_all_by_name(region, capsys):
+    RegionalRead.create(uid="b" * 32, terminal="car-1", plate="7XYZ999", confidence=0.9,
+                        seen_at=dt.datetime(2026, 3, 1, 12), received_at=utcnow() - dt.timedelta(days=10))
+    r = ["--dir", str(region)]
+    assert main(["regional", "hold", *r, "--case", "24-17", "--reason", "homicide",
+                 "--reads", "a" * 32, "--user", "Det. Lee", "--json"]) == 0
+    assert _json(capsys)["held"] == 1
+    assert main(["regional", "hold", *r, "--case", "24-17", "--reason", "homicide",
+                 "--plate", "7xyz*", "--since", "2026-03-01", "--until", "2026-03-02",
+                 "--user", "Det. Lee", "--json"]) == 0
+    assert _json(capsys)["held"] == 1
+    assert main(["regional", "purge", *r, "--days", "5", "--override-policy", "order 9",
+                 "--user", "Sgt. Ruiz", "--json"]) == 0
+    assert _json(capsys)["purged"] == 0
+    assert RegionalRead.select().count() == 2
+    assert main(["regional", "lift", *r, "--case", "24-17", "--user", "Det. Lee", "--json"]) == 0
+    assert _json(capsys)["lifted"] == 2
+    assert purge(days=5, override_reason="order 9", user="Sgt. Ruiz") == 2
+    who = [(a.action, a.terminal, a.remote) for a in RegionalAccess.select().order_by(RegionalAccess.id)]
+    assert who == [("hold", "Det. Lee", "console")] * 2 + [("purge", "Sgt. Ruiz", "console"),
+                   ("lift", "Det. Lee", "console"), ("purge", "Sgt. Ruiz", "console")]
+    assert "a" * 32 in RegionalAccess.get(RegionalAccess.action == "hold").detail
+
+
+def test_hold_refuses_unknown_uids_and_a_blank_user(region, capsys):
+    r = ["--dir", str(region), "--case", "C1", "--reason", "x"]
+    assert main(["regional", "hold", *r, "--reads", "f" * 32, "--user", "Det. Lee"]) == 1
+    assert "no read with uid" in capsys.readouterr().err
+    assert main(["regional", "hold", *r, "--reads", "a" * 32, "--user", " "]) == 1
+    assert "--user" in capsys.readouterr().err
+    assert main(["regional", "hold", *r, "--user", "Det. Lee"]) == 1
+    assert RegionalAccess.select().count() == 0
+    with pytest.raises(SystemExit):
+        main(["regional", "lift", "--dir", str(region), "--case", "C1"])

@@ -25,12 +25,14 @@ class RetentionError(AlprError):
     """A purge was refused before anything was deleted."""
 
 
-def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reason: str = "") -> int:
+def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reason: str = "",
+          user: str = "") -> int:
     """Delete the reads received more than `days` ago that no hold keeps, and record the purge.
 
     `days` under 1 would put the cutoff at or after now and delete every read, so it is refused
     outright; under the policy's 365 days it is refused unless `override_reason` says why (a court
-    order, say), and that reason goes into the access record with the count."""
+    order, say), and that reason goes into the access record with the count. `user` is the
+    person who ran it (recorded by name, remote "console"); empty for the server's daily run."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise RetentionError(f"--days {days!r}: a purge keeps at least 1 day of reads (policy 462.4 "
                              f"keeps {POLICY_DAYS}); nothing was purged")
@@ -51,7 +53,9 @@ def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reas
         if days < POLICY_DAYS:
             detail += f"; {days} days instead of the policy's {POLICY_DAYS}: {reason}"
             logger.warning("retention shortened to %d days (%s)", days, reason)
-        RegionalAccess.create(action="purge", terminal="server", detail=detail)
+        who = (user or "").strip()
+        RegionalAccess.create(action="purge", terminal=who or "server",
+                              remote="console" if who else "", detail=detail)
     if count:
         logger.info("retention purged %d reads received before %s", count, cutoff)
     return count

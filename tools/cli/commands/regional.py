@@ -5,7 +5,10 @@
     alpr regional revoke --dir R car-7
     alpr regional serve --dir R [--db postgresql://...] [--port 8444]
     alpr regional publish-hotlist --dir R svs hotlist.csv
-    alpr regional purge --dir R
+    alpr regional purge --dir R --user NAME
+    alpr regional hold --dir R --case C --reason TEXT --reads UID,... --user NAME
+    alpr regional hold --dir R --case C --reason TEXT --plate 7ABC* --since D --until D --user NAME
+    alpr regional lift --dir R --case C --user NAME
 """
 
 from __future__ import annotations
@@ -73,7 +76,32 @@ def register(subparsers) -> None:
                         "--override-policy")
     p.add_argument("--override-policy", metavar="REASON", default="",
                    help="why reads younger than 365 days must go (recorded in the access record)")
+    add_user(p)
     p.set_defaults(func=do_purge)
+
+    p = common(sub.add_parser("hold", help="keep reads past day 365 for a case (evidence hold)"))
+    p.add_argument("--db", default="")
+    p.add_argument("--case", required=True)
+    p.add_argument("--reason", required=True, help="why (recorded in the access record)")
+    p.add_argument("--reads", help="read uids, comma separated")
+    p.add_argument("--plate", help="or: every read of this plate (* and ? wildcards)")
+    p.add_argument("--since", help="with --plate: seen at or after (YYYY-MM-DD[THH:MM:SS], UTC)")
+    p.add_argument("--until", help="with --plate: seen before")
+    add_user(p)
+    p.set_defaults(func=do_hold)
+
+    p = common(sub.add_parser("lift", help="lift a case's holds; its reads age out as usual"))
+    p.add_argument("--db", default="")
+    p.add_argument("--case", required=True)
+    p.add_argument("--reason", default="")
+    add_user(p)
+    p.set_defaults(func=do_lift)
+
+
+def add_user(p) -> None:
+    # The reference server has no accounts: the name is recorded as given (README).
+    p.add_argument("--user", required=True, metavar="NAME",
+                   help="who is acting; recorded by name in the center's access record")
 
 
 def _pki(args) -> Path:
@@ -156,6 +184,38 @@ def do_purge(args) -> int:
     from tools.regional.retention import purge
 
     open_regional(_db(args))
-    count = purge(days=args.days, override_reason=args.override_policy)
+    count = purge(days=args.days, override_reason=args.override_policy, user=args.user)
     emit({"purged": count}, args.json, f"{count} reads purged")
+    return 0
+
+
+def do_hold(args) -> int:
+    from tools.cli.commands._store_cli import UsageError, when
+    from tools.regional import holds
+    from tools.regional.models import open_regional
+
+    if bool(args.reads) == bool(args.plate):
+        raise UsageError("give either --reads UID,... or --plate PATTERN")
+    if args.reads and (args.since or args.until):
+        raise UsageError("--since and --until go with --plate")
+    holds.person(args.user)
+    since, until = when(args.since, "--since"), when(args.until, "--until")
+    uids = [u for u in (args.reads or "").replace(" ", "").split(",") if u]
+    open_regional(_db(args))
+    reads = holds.select_reads(uids or None, args.plate or "", since, until)
+    placed = holds.place(reads, args.case, args.user, args.reason)
+    emit({"case": args.case, "held": placed, "matched": len(reads), "user": args.user}, args.json,
+         f"{placed} reads held for {args.case} ({len(reads)} matched) by {args.user}")
+    return 0
+
+
+def do_lift(args) -> int:
+    from tools.regional import holds
+    from tools.regional.models import open_regional
+
+    holds.person(args.user)
+    open_regional(_db(args))
+    count = holds.lift(args.case, args.user, args.reason)
+    emit({"case": args.case, "lifted": count, "user": args.user}, args.json,
+         f"{count} holds lifted for {args.case} by {args.user}")
     return 0
