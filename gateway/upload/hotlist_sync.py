@@ -80,20 +80,35 @@ class HotlistSync:
                 raise HotlistSyncError(f"{base} did not answer with a hotlist index (is "
                                        "upload.server_url the regional server?); the hotlists in "
                                        "the car are unchanged") from None
+            if not isinstance(published, list):
+                raise HotlistSyncError(f"{base} answered a hotlist index that is not a list; "
+                                       "the hotlists in the car are unchanged")
             names = set()
-            for item in published:
-                name = item["name"]
+            index_ok = True
+            for i, item in enumerate(published, start=1):
+                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(name, str) or not name:
+                    index_ok = False
+                    result.failed[f"index entry {i}"] = "no list name in the server's index"
+                    logger.error("hotlist index entry %d has no name; skipped", i)
+                    continue
                 names.add(name)
                 try:
                     if self._sync_list(session, base, item):
                         result.updated.append(name)
                     else:
                         result.unchanged.append(name)
-                except (HotlistSyncError, AlprError) as exc:
+                except AlprError as exc:
                     logger.error("hotlist %s not updated: %s", name, exc)
                     result.failed[name] = str(exc)
+                except Exception as exc:  # noqa: BLE001 - one bad list must not stop the others
+                    logger.exception("hotlist %s not updated", name)
+                    result.failed[name] = (f"hotlist {name}: unexpected {type(exc).__name__}: "
+                                           f"{exc}; the previous copy stays active")[:300]
+            # A list missing from an index that could not be read whole is not withdrawn:
+            # it may be the entry that had no name.
             for lst in HotlistList.select().where(HotlistList.source == SOURCE):
-                if lst.name not in names:
+                if index_ok and lst.name not in names:
                     delete_list(lst.name, username=USERNAME)
                     result.removed.append(lst.name)
         finally:
@@ -139,6 +154,7 @@ class HotlistSync:
         if not (count == item["record_count"] == int(resp.headers.get("X-Record-Count", -2))):
             raise HotlistSyncError(f"hotlist {name}: {count} records, the server published "
                                    f"{item['record_count']}")
+        _check_records(name, records)
         if not records:
             if local is not None:
                 delete_list(name, username=USERNAME)
@@ -165,6 +181,25 @@ class HotlistSync:
         ).execute()
         logger.info("hotlist %s updated to version %s (%d records)", name, item["version"][:12],
                     len(records))
+
+
+def _check_records(name: str, records: list) -> None:
+    """Each record must be an object with a plate and text fields, as the server publishes
+    them; the SHA-256 and count only prove the body arrived as published, not that it is
+    a hotlist (a body of bare strings crashed the importer and stopped the sync)."""
+    for i, rec in enumerate(records, start=1):
+        if not isinstance(rec, dict):
+            raise HotlistSyncError(f"hotlist {name}: record {i} is a {type(rec).__name__}, not a "
+                                   "plate record; the list is refused and the previous copy "
+                                   "stays active")
+        plate = rec.get("plate")
+        if not isinstance(plate, str) or not plate.strip():
+            raise HotlistSyncError(f"hotlist {name}: record {i} has no plate; the list is "
+                                   "refused and the previous copy stays active")
+        bad = [k for k in CSV_HEADER if k in rec and not isinstance(rec[k], str)]
+        if bad:
+            raise HotlistSyncError(f"hotlist {name}: record {i} field {bad[0]!r} is not text; "
+                                   "the list is refused and the previous copy stays active")
 
 
 def _why(exc: requests.RequestException) -> str:
@@ -212,6 +247,12 @@ class HotlistSyncStage:
             except (requests.RequestException, AlprError, TransportConfigError) as exc:
                 self.last_error = str(exc)[:300]
                 logger.warning("hotlist sync failed, previous lists stay active: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - bad data must not kill the stage
+                # A dead stage restarts a few times, then sync stays off with no reason
+                # shown; this keeps it running and says what went wrong.
+                self.last_error = (f"hotlist sync failed unexpectedly ({type(exc).__name__}: "
+                                   f"{exc}); previous lists stay active")[:300]
+                logger.exception("hotlist sync failed, previous lists stay active")
             deadline = time.monotonic() + self.config.upload.hotlist_sync_minutes * 60
             while not stop.is_set() and time.monotonic() < deadline:
                 if self._now.wait(1.0):

@@ -111,3 +111,47 @@ def test_a_withdrawn_list_is_removed(setup):
     result = sync.sync_once()
     assert result.removed == ["old"]
     assert HotlistList.get_or_none(HotlistList.name == "old") is None
+
+
+def test_a_malformed_list_is_refused_by_name_and_the_others_still_sync(setup):
+    # A body of bare strings, with its SHA-256 and count right, crashed the sync
+    # (AttributeError) and skipped every list after it.
+    _tmp, _server, sync = setup
+    hotlists.publish("bolo", [{"plate": "4BOL000", "list": "bolo"}])
+    assert sync.sync_once().ok
+    hotlists.publish("bolo", ["ABC123", "XYZ"])
+    hotlists.publish("svs", SVS)
+    result = sync.sync_once()
+    assert not result.ok and list(result.failed) == ["bolo"]
+    assert "record 1" in result.failed["bolo"]
+    assert result.updated == ["svs"] and _plates("svs") == ["7ABC123", "8XYZ99*"]
+    assert _plates("bolo") == ["4BOL000"]  # the previous copy stays active
+
+
+def test_the_sync_stage_survives_unexpected_errors_and_says_why(setup):
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from gateway.upload.hotlist_sync import HotlistSyncStage
+
+    _tmp, _server, sync = setup
+    config = SimpleNamespace(upload=SimpleNamespace(enabled=True, hotlist_sync_minutes=60))
+    stage = HotlistSyncStage(config, _tmp)
+
+    def broken():
+        raise AttributeError("'str' object has no attribute 'get'")
+
+    stage.sync.sync_once = broken
+    stop = threading.Event()
+    thread = threading.Thread(target=stage.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        end = time.monotonic() + 10
+        while not stage.last_error and thread.is_alive() and time.monotonic() < end:
+            time.sleep(0.02)
+        assert thread.is_alive()
+        assert "AttributeError" in stage.status()["last_error"]
+    finally:
+        stop.set()
+        thread.join(5)
