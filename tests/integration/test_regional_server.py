@@ -89,6 +89,29 @@ def test_images_after_data_and_checked_by_hash(region):
     assert other_car.put(f"/api/v1/reads/{'b' * 32}/images/crop", data=jpeg).status_code == 403
 
 
+def _refusals(action):
+    return [a.detail for a in RegionalAccess.select().where(
+        (RegionalAccess.action == action) & (RegionalAccess.outcome == "rejected"))]
+
+
+def test_refusals_and_the_hotlist_index_reach_the_access_record(region):
+    folder, app = region
+    client = _client(app, folder)
+    jpeg = b"\xff\xd8 a crop"
+    sha = hashlib.sha256(jpeg).hexdigest()
+    assert client.put(f"/api/v1/reads/{'b' * 32}/images/crop", data=jpeg).status_code == 404
+    _post(client, _batch(["b" * 32], crop=sha))
+    assert client.put(f"/api/v1/reads/{'b' * 32}/images/crop", data=b"other").status_code == 409
+    assert client.post("/api/v1/reads", data=b"x",
+                       headers={"Content-Type": "application/json"}).status_code == 415
+    assert client.get("/api/v1/hotlists").status_code == 200
+    images = _refusals("image")
+    assert len(images) == 2 and "unknown read" in images[0] and "does not match" in images[1]
+    assert "application/json" in _refusals("upload")[0]
+    index = RegionalAccess.get(RegionalAccess.action == "hotlist-index")
+    assert index.terminal == "car-1"
+
+
 def test_revoked_car_is_refused_and_recorded(region):
     folder, app = region
     client = _client(app, folder, "car-9")

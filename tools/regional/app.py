@@ -142,6 +142,8 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
     @app.post("/api/v1/reads")
     def post_reads():
         if request.mimetype != CONTENT_TYPE or request.headers.get("Content-Encoding") != "gzip":
+            _access("upload", f"refused content type {request.mimetype or '-'} encoding "
+                              f"{request.headers.get('Content-Encoding') or '-'}", "rejected")
             return _error(415, f"send {CONTENT_TYPE} with Content-Encoding: gzip")
         try:
             rows = decode_batch(request.get_data())
@@ -174,9 +176,11 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
     @app.put("/api/v1/reads/<uid>/images/<kind>")
     def put_image(uid: str, kind: str):
         if kind not in ("crop", "context"):
+            _access("image", f"{uid} unknown image kind {kind[:20]!r}", "rejected")
             abort(404)
         read = RegionalRead.get_or_none(RegionalRead.uid == uid)
         if read is None:
+            _access("image", f"{uid} {kind}: unknown read", "rejected")
             return _error(404, "unknown read: send its data first")
         if read.terminal != g.terminal:
             _access("image", f"read {uid} belongs to another car", "refused")
@@ -185,6 +189,7 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
         sha = hashlib.sha256(data).hexdigest()
         expected = getattr(read, f"{kind}_sha256")
         if sha != expected or request.headers.get("X-Content-SHA256", sha) != sha:
+            _access("image", f"{uid} {kind}: SHA-256 {sha} does not match {expected}", "rejected")
             return _error(409, f"image SHA-256 {sha} does not match the read's {expected}")
         with write_lock, database.atomic():
             created = RegionalImage.insert(read=read, kind=kind, sha256=sha, data=data) \
@@ -204,6 +209,7 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
                 RegionalHotlist.published_at,
             ).order_by(RegionalHotlist.name)
         ]
+        _access("hotlist-index", f"{len(lists)} lists")
         return jsonify({"lists": lists})
 
     @app.get("/api/v1/hotlists/<name>")
