@@ -5,6 +5,7 @@ Read from the database, so it is right whether or not the uploader runs."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from peewee import fn
 
@@ -25,6 +26,19 @@ def _setting_time(key: str) -> dt.datetime | None:
 
 def _age(then: dt.datetime | None, now: dt.datetime) -> float | None:
     return None if then is None else round(max(0.0, (now - then).total_seconds()), 1)
+
+
+def _last_error() -> tuple[str, str | None]:
+    from gateway.upload.uploader import LAST_ERROR_KEY
+
+    row = Setting.get_or_none(Setting.key == LAST_ERROR_KEY)
+    if row is None or not row.value:
+        return "", None
+    try:
+        saved = json.loads(row.value)
+        return str(saved.get("error", "")), saved.get("at")
+    except (ValueError, AttributeError):
+        return str(row.value), None
 
 
 def upload_status(now: dt.datetime | None = None) -> dict:
@@ -48,6 +62,7 @@ def upload_status(now: dt.datetime | None = None) -> dict:
         regional = dt.datetime.fromisoformat(regional)
     # The lists are as old as the last successful sync; failing that, their import.
     lists_as_of = synced or regional
+    last_error, last_error_at = _last_error()
     return {
         "backlog": backlog,
         "images_backlog": images_backlog,
@@ -57,4 +72,8 @@ def upload_status(now: dt.datetime | None = None) -> dict:
         "last_success_age_s": _age(last, now),
         "hotlist_synced_at": lists_as_of.isoformat() if lists_as_of else None,
         "hotlist_age_s": _age(lists_as_of, now),
+        # Why the last try failed (a 403 says the certificate may be revoked); cleared by
+        # the next confirmed upload.
+        "last_error": last_error,
+        "last_error_at": last_error_at,
     }

@@ -12,6 +12,7 @@ hours offline only grow the backlog.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import queue
 import threading
@@ -33,6 +34,9 @@ from gateway.upload.transport import make_session
 logger = logging.getLogger(__name__)
 
 LAST_SUCCESS_KEY = "upload.last_success"
+# The last failure, kept in the database so `alpr upload status` (another process)
+# can say why the car is not delivering (a revoked certificate's 403, say).
+LAST_ERROR_KEY = "upload.last_error"
 IMAGE_JOB_READS = 5  # small jobs, so every connection carries images
 _CHUNK = 5000  # ids per UPDATE, well under SQLite's variable limit
 
@@ -86,6 +90,7 @@ class Uploader:
         # carry a full batch within timeout_s, and resending the whole batch after every
         # timeout would never deliver it (the backlog stalled for good).
         self._limit = self.cfg.batch_size
+        self._error_saved = True  # a failure from a previous run may be saved: clear it once
         self._lock = threading.Lock()
         self._inflight = {"data": set(), "images": set()}
         self._queues = {
@@ -256,10 +261,24 @@ class Uploader:
     def _failed(self, exc: Exception) -> None:
         message = str(exc) or type(exc).__name__
         logger.warning("upload failed, will retry: %s", message)
+        now = utcnow()
         with self._lock:
             self.counters["failures"] += 1
             self.counters["last_error"] = message[:300]
-            self.counters["last_error_at"] = utcnow()
+            self.counters["last_error_at"] = now
+            self._error_saved = True
+        try:
+            _put_setting(LAST_ERROR_KEY, json.dumps({"error": message[:300], "at": now.isoformat()}))
+        except Exception:  # noqa: BLE001 - the status line must never stop a sender
+            logger.debug("could not record the upload error", exc_info=True)
+
+    def _clear_saved_error(self) -> None:
+        """After a confirmed upload the saved failure is history: no stale reason in status."""
+        with self._lock:
+            if not self._error_saved:
+                return
+            self._error_saved = False
+        Setting.delete().where(Setting.key == LAST_ERROR_KEY).execute()
 
     def _request(self, session, method: str, url: str, body: bytes, headers: dict,
                  stop) -> requests.Response:
@@ -332,6 +351,7 @@ class Uploader:
             _put_setting(LAST_SUCCESS_KEY, now.isoformat())
         with self._lock:
             self.counters["last_success_at"] = now
+        self._clear_saved_error()
 
     def _send_images(self, job: Job, session, base: str, stop) -> None:
         for row in job.rows:

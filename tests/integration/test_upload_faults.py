@@ -226,6 +226,8 @@ def test_revoked_car_is_refused_and_keeps_its_reads(region, car_db):
         assert "revoked" in run.uploader.snapshot()["last_error"]
     assert server_uids(tmp / "regional.db") == []
     assert upload_status()["backlog"] == 5
+    # `alpr upload status` runs in another process: it reads the reason from the database.
+    assert "403" in upload_status()["last_error"] and upload_status()["last_error_at"]
 
 
 def test_a_server_that_fails_the_pin_gets_nothing(region, car_db):
