@@ -78,6 +78,11 @@ def test_cli_hold_and_export_by_plate(tmp_path, capsys, monkeypatch):
     assert main(["--data", str(data), "evidence", "export", "--case", "C-9", "--purpose", "x",
                  "--out", str(tmp_path / "e2")]) == 1
     assert "either --reads" in capsys.readouterr().err
+    # listing the holds is an access too, recorded under the account named (or the login)
+    assert main(["--data", str(data), "evidence", "holds", "--case", "C-9", "--user", "boss", "--json"]) == 0
+    assert [h["read_id"] for h in json.loads(capsys.readouterr().out)] == [read.id]
+    viewed = AccessRecord.select().where(AccessRecord.action == "holds_viewed").get()
+    assert (viewed.username, viewed.query, viewed.detail) == ("boss", "C-9", "1 holds")
 
 
 def test_a_full_medium_leaves_nothing_and_the_retry_succeeds(db, datadir, tmp_path, monkeypatch):

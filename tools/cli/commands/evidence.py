@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.store import evidence, holds
+from gateway.store import audit, evidence, holds
 from gateway.store.reads import search_reads
 from tools.cli import common
 from tools.cli.commands import _store_cli as sc
@@ -38,6 +38,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("holds", help="active holds")
     p.add_argument("--case", default="", dest="case_number")
+    sc.add_user(p)
     common.add_json(p)
     p.set_defaults(func=do_holds)
 
@@ -76,9 +77,12 @@ def do_lift(args) -> int:
 
 def do_holds(args) -> int:
     sc.store(args)
+    who = sc.user(args)
     rows = [{"id": h.id, "read_id": h.read_id, "kind": h.kind, "case_number": h.case_number,
              "placed_by": h.placed_by, "placed_at": h.placed_at, "reason": h.reason}
             for h in holds.active(args.case_number)]
+    # case numbers and the reads they hold are themselves an access, as on the web's holds page
+    audit.record("holds_viewed", username=who, query=args.case_number or "all", detail=f"{len(rows)} holds")
     human = "\n".join(f"{r['id']:>5} read {r['read_id']:>7} {r['kind']:15} {r['case_number']:12} "
                       f"{r['placed_by']} {r['placed_at']}" for r in rows) or "no active holds"
     common.emit(rows, args.json, human)
