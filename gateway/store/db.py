@@ -95,7 +95,5 @@ def _create_private(path: Path) -> None:
         return
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
     except OSError:
-        return  # SQLite reports the folder's problem itself, with its own message
+        pass  # made meanwhile, or a folder problem that opening the database reports by name

@@ -10,7 +10,6 @@ single-thread models, over the same frames. Without DIR, seeded synthetic
 
 from __future__ import annotations
 
-import logging
 import multiprocessing as mp
 import os
 import platform
@@ -22,8 +21,6 @@ import numpy as np
 from gateway.errors import AlprError
 from tools.cli import common
 from tools.cli.commands.recognize import add_model_options, recognizer
-
-logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
@@ -46,8 +43,6 @@ class BenchFramesError(AlprError):
 def load_frames(folder: str | None, limit: int) -> tuple[list[np.ndarray], list[str]]:
     """The frames to time, and the image files of `folder` that could not be decoded (skipped,
     and named on stderr: a figure over fewer frames than the folder holds must say so)."""
-    import cv2
-
     if folder is None:
         from models.synth.scenes import render_scene
 
@@ -56,14 +51,9 @@ def load_frames(folder: str | None, limit: int) -> tuple[list[np.ndarray], list[
     if not Path(folder).is_dir():
         raise BenchFramesError(f"{folder} is not a folder: give a folder of JPEG/PNG frames")
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    frames, skipped = [], []
-    for path in paths:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            logger.warning("skipped %s: cannot be read as an image", path)
-            skipped.append(path.name)
-        else:
-            frames.append(image)
+    files = common.ImageFiles([str(p) for p in paths])
+    frames = [image for _, image in files]
+    skipped = [Path(p).name for p in files.failed]
     if not frames:
         raise BenchFramesError(f"no readable images in {folder} (JPEG, PNG or BMP)")
     return frames, skipped

@@ -96,13 +96,13 @@ def emit(obj: Any, as_json: bool, human: str | None = None) -> None:
 class ImageFiles:
     """The images named on a command line, decoded one by one.
 
-    A file that cannot be read is reported on stderr and counted in `failed`,
+    A file that cannot be read is reported on stderr and listed in `failed`,
     and the rest are still processed: one bad photo must not stop a batch.
     """
 
     def __init__(self, paths: list[str]):
         self.paths = paths
-        self.failed = 0
+        self.failed: list[str] = []
 
     def __iter__(self):
         import cv2
@@ -112,6 +112,6 @@ class ImageFiles:
             if image is None:
                 print(f"alpr: cannot read {path} as an image (missing, or not JPEG/PNG/BMP)",
                       file=sys.stderr)
-                self.failed += 1
+                self.failed.append(path)
                 continue
             yield path, image
