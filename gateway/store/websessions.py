@@ -17,6 +17,7 @@ from gateway.store.models import User, WebSession, utcnow
 # Rows of sessions ended (or last used) longer ago than this are deleted: the
 # access record, not this table, is the history of who signed in and out.
 KEEP_ENDED = dt.timedelta(days=7)
+TOUCH_EVERY = dt.timedelta(seconds=30)
 
 
 def _digest(token: str) -> str:
@@ -44,8 +45,13 @@ def find(token: str | None) -> WebSession | None:
 
 
 def touch(websession: WebSession) -> None:
-    websession.seen_at = utcnow()
-    WebSession.update(seen_at=websession.seen_at).where(WebSession.id == websession.id).execute()
+    """Note the officer's activity. At most one write per TOUCH_EVERY: the idle lock and the idle
+    end count in minutes, and a durable write on every tap would buy nothing for them."""
+    now = utcnow()
+    if websession.seen_at is not None and now - websession.seen_at < TOUCH_EVERY:
+        return
+    websession.seen_at = now
+    WebSession.update(seen_at=now).where(WebSession.id == websession.id).execute()
 
 
 def set_locked(websession: WebSession, locked: bool) -> None:

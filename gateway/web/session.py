@@ -69,10 +69,13 @@ def sign_in(user: User) -> None:
     # session this browser held before is ended, not merely forgotten.
     replaced = sign_out("signed in again")
     if replaced is not None:
-        audit.record("logoff", username=replaced.user.username, outcome="signed in again",
-                     detail=f"terminal={terminal()}")
+        _record_logoff(replaced, "signed in again")
     session.permanent = True
     session["sid"] = websessions.start(user)
+
+
+def _record_logoff(ended: WebSession, why: str) -> None:
+    audit.record("logoff", username=ended.user.username, outcome=why, detail=f"terminal={terminal()}")
 
 
 def sign_out(why: str = "signed out") -> WebSession | None:
@@ -118,8 +121,7 @@ def _to_sign_in(message: str | None = None, why: str = ""):
     ended = sign_out(why or "ended")
     if ended is not None and why:
         # Ended by the server rather than by the officer's sign-out (recorded by the view).
-        audit.record("logoff", username=ended.user.username, outcome=why,
-                     detail=f"terminal={terminal()}")
+        _record_logoff(ended, why)
     if message:
         flash(message, "warning")
     if _wants_json():
@@ -139,12 +141,14 @@ def _gate():
         abort(404)
     view = current_app.view_functions.get(endpoint)
     permission = getattr(view, "_alpr_permission", None)
+    had_cookie = bool(session.get("sid"))
     websession = websessions.find(session.get("sid"))
     if websession is None:
         # No session, or one ended (signed out, timed out, or signed in again elsewhere in
-        # this browser): a copy of the cookie taken before opens nothing.
-        return _to_sign_in("Your session has ended. Sign in again to continue."
-                           if session.get("sid") else None)
+        # this browser): a copy of the cookie taken before opens nothing. There is nothing to
+        # end on the server, so the cookie is cleared here rather than looked up again.
+        session.clear()
+        return _to_sign_in("Your session has ended. Sign in again to continue." if had_cookie else None)
     g.websession = websession
     user = User.get_or_none(User.id == websession.user_id)
     if user is None:
