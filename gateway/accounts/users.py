@@ -62,8 +62,6 @@ def create_user(
         raise AccountError(f"a user named {name!r} already exists")
     passwords.check_rules(password, name)
     today = dt.date.today()
-    if trained_until is not None:
-        _check_training_dates(today, trained_until)
     # one transaction: an account whose training could not be recorded must not be left behind
     # half made (its one-time-code secret never shown, its name taken)
     with User._meta.database.atomic():
@@ -180,10 +178,7 @@ def admin_disabled(user: User) -> bool:
 
 def disable_idle(user: User, now: dt.datetime) -> None:
     """The 90-day rule (CJIS): disable an account unused that long; recorded."""
-    user.disabled = True
-    user.disabled_at = now
-    user.disabled_by = IDLE_DISABLED_BY
-    user.disabled_reason = IDLE_REASON
+    _set_disabled(user, now, IDLE_DISABLED_BY, IDLE_REASON)
     user.save()
     audit.record("account_disabled", username=user.username, outcome=IDLE_REASON)
 
@@ -196,10 +191,7 @@ def disable(user: User, *, reason: str, by: str) -> None:
         raise AccountError(f"{user.username} is already disabled (by {user.disabled_by}: "
                            f"{user.disabled_reason}); `alpr user enable {user.username}` re-enables it")
     was = "idle-disabled" if user.disabled else "open"
-    user.disabled = True
-    user.disabled_at = utcnow()
-    user.disabled_by = by or "unknown"
-    user.disabled_reason = reason
+    _set_disabled(user, utcnow(), by or "unknown", reason)
     user.save()
     audit.record("account_disabled", username=by, query=user.username, outcome="ok",
                  detail=f"reason={reason}; was {was}")
@@ -217,11 +209,16 @@ def enable(user: User, *, by: str) -> str | None:
     return "It is still locked: unlock it too." if user.locked else None
 
 
+def _set_disabled(user: User, at: dt.datetime | None, by: str, reason: str) -> None:
+    """The account's disable and its who, when and why, set together (`at` None: open)."""
+    user.disabled = at is not None
+    user.disabled_at = at
+    user.disabled_by = by
+    user.disabled_reason = reason
+
+
 def _clear_disable(user: User) -> None:
-    user.disabled = False
-    user.disabled_at = None
-    user.disabled_by = ""
-    user.disabled_reason = ""
+    _set_disabled(user, None, "", "")
     # Restart the idle clock, or the next sign-in would disable the account again.
     user.last_login_at = utcnow()
 

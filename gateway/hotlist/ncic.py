@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.hotlist.plates import normalize, valid_plate
-from gateway.hotlist.records import Parsed, Problems, read_text, yyyymmdd
+from gateway.hotlist.records import Parsed, Problems, read_text, state_code, yyyymmdd
 
 LIST_TYPES = {
     "A": "AMBER alert", "F": "felony vehicle", "W": "wanted person", "V": "stolen vehicle",
@@ -45,15 +45,15 @@ def parse(path: Path, list_code: str = "") -> tuple[list[Parsed], dict]:
         if not valid_plate(plate):
             problems.add(no, f"plate field {line[27:37].strip()!r} is not 1-10 letters and digits")
             continue
-        state = line[37:39]
-        if not state.isalpha():
-            problems.add(no, f"plate state {state!r} is not two letters")
+        state = state_code(line[37:39])
+        if not state:
+            problems.add(no, f"plate state {line[37:39]!r} is not two letters")
             continue
         extra = {k: v for k, v in (("tag_year", line[39:43].strip()),
                                    ("vehicle_year", line[45:49].strip()),
                                    ("make", line[49:53].strip()), ("model", line[53:56].strip()),
                                    ("colour", line[58:].strip())) if v}
-        entries.append(Parsed(plate, False, state.upper(), code, LIST_TYPES[code], incident, None,
+        entries.append(Parsed(plate, False, state, code, LIST_TYPES[code], incident, None,
                               extra or None))
     if not entries and not problems.items:
         problems.add(1, "the file holds no records")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -19,10 +18,8 @@ from pathlib import Path
 
 from gateway.errors import AlprError
 from gateway.store import audit
-from gateway.store.images import ImageStore, ImageStoreError
+from gateway.store.images import ImageStore, ImageStoreError, fsync_dir
 from gateway.store.models import Alert, AlertEvent, Read, utcnow
-
-logger = logging.getLogger(__name__)
 
 
 class ExportError(AlprError):
@@ -116,14 +113,7 @@ def _place(staging: Path, dest: Path) -> None:
     if dest.is_dir():
         dest.rmdir()  # empty (checked before): replaced by the complete export
     os.rename(staging, dest)
-    try:
-        fd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # the rename itself survives the stick being pulled
-        finally:
-            os.close(fd)
-    except OSError:
-        logger.debug("cannot fsync %s (the file system may not support it)", dest.parent)
+    fsync_dir(dest.parent)  # the rename itself survives the stick being pulled
 
 
 def _write(reads: list[Read], dest: Path, images: ImageStore, *, username: str, case_number: str,
@@ -159,7 +149,7 @@ def _write(reads: list[Read], dest: Path, images: ImageStore, *, username: str, 
     for path in [*files, manifest]:
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
-    return {"folder": str(dest), "reads": len(reads), "files": len(files) + 1,
+    return {"reads": len(reads), "files": len(files) + 1,
             "manifest_sha256": _sha256_file(manifest), "missing_images": missing_images}
 
 

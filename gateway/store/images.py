@@ -126,7 +126,7 @@ class ImageStore:
                 for item in pending:
                     _fsync_path(item.tmp_name)
                 for folder in {os.path.dirname(item.tmp_name) for item in pending}:
-                    _fsync_dir(folder)
+                    fsync_dir(folder)
         except OSError as exc:
             self.discard(pending)
             raise _translate(exc, self.root) from None
@@ -274,7 +274,7 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     # A new file's name is durable only once its directory is.
     try:
         fd = os.open(path, os.O_RDONLY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.accounts.users import normalise_username
 from gateway.store import audit
 from gateway.store.models import AccessRecord
 from tools.cli import common
@@ -46,7 +47,7 @@ def do_list(args) -> int:
     if args.action:
         query = query.where(AccessRecord.action == args.action)
     if args.of_user:
-        query = query.where(AccessRecord.username == args.of_user.strip().lower())
+        query = query.where(AccessRecord.username == normalise_username(args.of_user))
     rows = [{"id": r.id, "at": r.at, "username": r.username, "agency": r.agency,
              "terminal": r.terminal, "action": r.action, "query": r.query, "purpose": r.purpose,
              "case_number": r.case_number, "outcome": r.outcome, "detail": r.detail}
