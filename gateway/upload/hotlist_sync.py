@@ -154,7 +154,6 @@ class HotlistSync:
         if not (count == item["record_count"] == int(resp.headers.get("X-Record-Count", -2))):
             raise HotlistSyncError(f"hotlist {name}: {count} records, the server published "
                                    f"{item['record_count']}")
-        _check_records(name, records)
         if not records:
             if local is not None:
                 delete_list(name, username=USERNAME)
@@ -168,8 +167,10 @@ class HotlistSync:
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(CSV_HEADER)
-                for rec in records:
-                    writer.writerow([str(rec.get(k, "")) for k in CSV_HEADER])
+                # checked while written, not in a pass of its own: a list can hold a million records
+                for i, rec in enumerate(records, start=1):
+                    _check_record(name, i, rec)
+                    writer.writerow([rec.get(k, "") for k in CSV_HEADER])
             import_file(tmp, "csv", name, username=USERNAME, priority=int(item.get("priority", 5)),
                         covert=bool(item.get("covert", False)),
                         description=str(item.get("description", "")))
@@ -183,23 +184,21 @@ class HotlistSync:
                     len(records))
 
 
-def _check_records(name: str, records: list) -> None:
-    """Each record must be an object with a plate and text fields, as the server publishes
-    them; the SHA-256 and count only prove the body arrived as published, not that it is
-    a hotlist (a body of bare strings crashed the importer and stopped the sync)."""
-    for i, rec in enumerate(records, start=1):
-        if not isinstance(rec, dict):
-            raise HotlistSyncError(f"hotlist {name}: record {i} is a {type(rec).__name__}, not a "
-                                   "plate record; the list is refused and the previous copy "
-                                   "stays active")
-        plate = rec.get("plate")
-        if not isinstance(plate, str) or not plate.strip():
-            raise HotlistSyncError(f"hotlist {name}: record {i} has no plate; the list is "
-                                   "refused and the previous copy stays active")
-        bad = [k for k in CSV_HEADER if k in rec and not isinstance(rec[k], str)]
-        if bad:
-            raise HotlistSyncError(f"hotlist {name}: record {i} field {bad[0]!r} is not text; "
-                                   "the list is refused and the previous copy stays active")
+def _check_record(name: str, i: int, rec) -> None:
+    """Record `i` must be an object with a plate and text fields, as the server publishes them;
+    the SHA-256 and count only prove the body arrived as published, not that it is a hotlist (a
+    body of bare strings crashed the importer and stopped the sync)."""
+    if not isinstance(rec, dict):
+        raise HotlistSyncError(f"hotlist {name}: record {i} is a {type(rec).__name__}, not a "
+                               "plate record; the list is refused and the previous copy stays active")
+    plate = rec.get("plate")
+    if not isinstance(plate, str) or not plate.strip():
+        raise HotlistSyncError(f"hotlist {name}: record {i} has no plate; the list is "
+                               "refused and the previous copy stays active")
+    bad = [k for k in CSV_HEADER if k in rec and not isinstance(rec[k], str)]
+    if bad:
+        raise HotlistSyncError(f"hotlist {name}: record {i} field {bad[0]!r} is not text; "
+                               "the list is refused and the previous copy stays active")
 
 
 def _why(exc: requests.RequestException) -> str:
