@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 
 from gateway.errors import AlprError
+from tools.regional.holds import record
 from tools.regional.models import RegionalAccess, RegionalHold, RegionalRead, database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ def purge(now: dt.datetime | None = None, days: int = POLICY_DAYS, override_reas
             detail += f"; {days} days instead of the policy's {POLICY_DAYS}: {reason}"
             logger.warning("retention shortened to %d days (%s)", days, reason)
         who = (user or "").strip()
-        RegionalAccess.create(action="purge", terminal=who or "server",
-                              remote="console" if who else "", detail=detail)
+        if who:
+            record(who, "purge", detail)
+        else:
+            RegionalAccess.create(action="purge", terminal="server", remote="", detail=detail)
     if count:
         logger.info("retention purged %d reads received before %s", count, cutoff)
     return count
