@@ -27,7 +27,6 @@ from shared.transfer import Sender
 
 FIRMWARE_VERSION = "0.1.0"
 EXIT_REBOOT = const(75)
-_CONTROL_MAX = const(2048)
 # A task that keeps failing is restarted this many times within _TASK_WINDOW_MS;
 # one more failure and the board reboots rather than run without it.
 _TASK_RESTARTS = const(5)
@@ -54,8 +53,8 @@ class Board:
         self.led = led
         self.wdt = wdt
         key = binascii.unhexlify(cfg["key_hex"])
-        self.enc = FrameEncoder(key, max(cfg["chunk_bytes"] + messages.CHUNK_HEAD_LEN, _CONTROL_MAX))
-        self.dec = FrameDecoder(_CONTROL_MAX)
+        self.enc = FrameEncoder(key, fwconfig.encoder_payload(cfg["chunk_bytes"]))
+        self.dec = FrameDecoder(fwconfig.CONTROL_MAX)
         self.key = key
         self.board_mac = Hmac(key)  # hello and welcome
         self.mac = None  # the session's, once welcomed

@@ -16,6 +16,9 @@ Also validate_pinmap()/load_pinmap() for the pin maps in hardware/pinmaps/.
 import json
 import os
 
+from shared.framing import FrameDecoder, FrameEncoder
+from shared.messages import CHUNK_HEAD_LEN
+
 # name: (type, low, high) for numbers, (str, choices or None, max length) for text;
 # for text a number in place of the choices is the least length (board_id: 1).
 SCHEMA = {
@@ -95,8 +98,7 @@ MIN_HEAP = 300 * 1024
 # the modules are compiled into the heap (64 KB) and the running board peaks
 # at about 20 KB more; frozen into flash on a board the code costs less.
 RUN_RESERVE = 96 * 1024
-_CONTROL_MAX = 2048  # the board's decoder and smallest encoder payload (board.py)
-_FRAME_OVERHEAD = 19  # framing.OVERHEAD
+CONTROL_MAX = 2048  # the board's decoder and smallest encoder payload (board.py)
 
 
 class ConfigError(ValueError):
@@ -151,12 +153,14 @@ def heap_size():
         return MIN_HEAP
 
 
+def encoder_payload(chunk_bytes):
+    """The board's encoder carries a chunk with its head, or a control message if larger."""
+    return max(chunk_bytes + CHUNK_HEAD_LEN, CONTROL_MAX)
+
+
 def _link_bytes(chunk_bytes):
-    # Encoder (raw + COBS-encoded) for the larger of a chunk and a control
-    # message, and the decoder's two buffers of a control message.
-    enc = max(chunk_bytes + 6, _CONTROL_MAX) + _FRAME_OVERHEAD
-    dec = _CONTROL_MAX + _FRAME_OVERHEAD
-    return 2 * (enc + enc // 254 + 3) + 2 * (dec + dec // 254 + 1)
+    # counted by the framing classes themselves, so the budget follows their buffers
+    return FrameEncoder.buffer_bytes(encoder_payload(chunk_bytes)) + FrameDecoder.buffer_bytes(CONTROL_MAX)
 
 
 def memory_needed(cfg):

@@ -38,6 +38,11 @@ class FrameEncoder:
     next call: write it out before encoding the next frame.
     """
 
+    @staticmethod
+    def buffer_bytes(max_payload):
+        """What __init__ allocates for `max_payload`: a memory budget counts it from here."""
+        return OVERHEAD + max_payload + max_encoded_len(OVERHEAD + max_payload) + 2
+
     def __init__(self, key, max_payload=MAX_PAYLOAD, from_gateway=False):
         self.max_payload = max_payload
         self._raw = bytearray(OVERHEAD + max_payload)
@@ -98,6 +103,11 @@ class FrameDecoder:
     Memory is bounded: a frame longer than max_payload is dropped up to
     the next delimiter.
     """
+
+    @staticmethod
+    def buffer_bytes(max_payload):
+        """What __init__ allocates for `max_payload`: a memory budget counts it from here."""
+        return 2 * max_encoded_len(OVERHEAD + max_payload)
 
     def __init__(self, max_payload=MAX_PAYLOAD):
         limit = OVERHEAD + max_payload
