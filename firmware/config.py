@@ -227,9 +227,14 @@ def load(path, problems=None, heap=None):
         # Booting with these would fail for memory: the defaults fit every board.
         if problems is not None:
             problems.append(str(exc) + "; using the defaults for them")
-        for name in MEMORY_SETTINGS:
-            cfg[name] = DEFAULTS[name]
+        default_memory(cfg)
     return cfg
+
+
+def default_memory(cfg):
+    """The memory settings back at their defaults, which fit every supported board."""
+    for name in MEMORY_SETTINGS:
+        cfg[name] = DEFAULTS[name]
 
 
 def save(path, cfg):

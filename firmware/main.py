@@ -52,20 +52,16 @@ def parse_args(argv):
 def _with_fallback(cfg, name, problems, make):
     """make() with cfg[name] as set, else with its default: a setting this board
     cannot honour (no driver for it) must not keep the board off the link."""
-    try:
-        return make()
-    except (TransportError, CameraError, ImportError, OSError) as exc:
-        if cfg[name] == fwconfig.DEFAULTS[name]:
-            problems.append(name + ": " + str(exc))
-            return None
-        problems.append(name + " " + str(cfg[name]) + ": " + str(exc) + "; using "
-                        + str(fwconfig.DEFAULTS[name]))
-        cfg[name] = fwconfig.DEFAULTS[name]
-    try:
-        return make()
-    except (TransportError, CameraError, ImportError, OSError) as exc:
-        problems.append(name + ": " + str(exc))
-        return None
+    while True:
+        try:
+            return make()
+        except (TransportError, CameraError, ImportError, OSError) as exc:
+            if cfg[name] == fwconfig.DEFAULTS[name]:
+                problems.append(name + ": " + str(exc))
+                return None
+            problems.append(name + " " + str(cfg[name]) + ": " + str(exc) + "; using "
+                            + str(fwconfig.DEFAULTS[name]))
+            cfg[name] = fwconfig.DEFAULTS[name]
 
 
 def boot(argv):
@@ -106,13 +102,11 @@ def boot(argv):
     except MemoryError:
         # The pool did not fit after all (a fragmented heap, a port with less
         # than it says): come up with the defaults, which fit every board.
-        board = None
         gc.collect()
         problems.append("out of memory with frame_slots " + str(cfg["frame_slots"])
                         + ", max_frame_bytes " + str(cfg["max_frame_bytes"]) + ", chunk_bytes "
                         + str(cfg["chunk_bytes"]) + "; using the defaults for them")
-        for k in fwconfig.MEMORY_SETTINGS:
-            cfg[k] = fwconfig.DEFAULTS[k]
+        fwconfig.default_memory(cfg)
         board = Board(cfg, path, transport, camera, trigger, led, status.Watchdog(), problems)
     for text in problems:
         report("config: " + text)
