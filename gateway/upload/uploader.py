@@ -56,7 +56,7 @@ class Job:
     kind: str  # data | images
     rows: list[dict]
     body: bytes = b""  # the encoded part of `rows` now being sent (data jobs)
-    body_rows: list[int] = field(default_factory=list)  # the ids `body` holds
+    body_count: int = 0  # how many of `rows`, from the first, `body` holds
     done: set[int] = field(default_factory=set)  # image jobs: reads already confirmed
 
     @property
@@ -303,9 +303,9 @@ class Uploader:
         while job.rows and not stop.is_set():
             size = min(len(job.rows), self.batch_limit())
             part = job.rows[:size]
-            if len(job.body_rows) != size or not job.body:
+            if job.body_count != size or not job.body:
                 job.body = encode_batch([row_from_read(r) for r in part])
-                job.body_rows = [r["id"] for r in part]
+                job.body_count = size
             started = time.monotonic()
             try:
                 resp = self._request(
@@ -329,9 +329,9 @@ class Uploader:
                 self.counters["reads_sent"] += len(part)
                 self.counters["batches_sent"] += 1
                 self.counters["bytes_sent"] += len(job.body)
-                self._inflight["data"].difference_update(job.body_rows)
+                self._inflight["data"].difference_update(r["id"] for r in part)
             job.rows = job.rows[size:]
-            job.body, job.body_rows = b"", []
+            job.body, job.body_count = b"", 0
             if any(r["crop_sha256"] or r["context_sha256"] for r in part):
                 self.wake.set()  # images may go now
 
