@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from gateway.store.db import open_database
-    from tools.sim.runner import Simulation, check_frames
+    from tools.sim.runner import Simulation
     from tools.sim.session import run_simulation
 
     if not 1 <= args.boards <= 16:
@@ -39,8 +39,6 @@ def run(args) -> int:
     for name in ("bit_error_rate", "drop_rate", "insert_rate"):
         if not 0.0 <= getattr(args, name) < 0.1:
             raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 0.1")
-    if args.frames is not None:
-        check_frames(args.frames, "--frames")
     datadir = common.datadir(args)
     db = open_database(datadir.database)
     try:
