@@ -21,6 +21,7 @@ from flask import (
     send_file,
     stream_with_context,
 )
+from peewee import fn
 
 from gateway.accounts.roles import can
 from gateway.events import bus
@@ -38,17 +39,18 @@ OPEN_STATUSES = ("new", "acknowledged")
 SESSION_CHECK_S = 5.0  # how soon an open stream notices its session ended or locked
 
 
-def _window_floor() -> int:
-    """The oldest read id the live view can show: that of the RECENT_READS-th newest read."""
-    row = Read.select(Read.id).order_by(Read.id.desc()).offset(RECENT_READS - 1).limit(1).first()
-    return row.id if row else 0
+def _in_window():
+    """Reads the live view can show: from the RECENT_READS-th newest on. One condition (a
+    subquery), so that a check is one query, not a query for the floor and another for the read."""
+    floor = Read.select(Read.id).order_by(Read.id.desc()).offset(RECENT_READS - 1).limit(1)
+    return Read.id >= fn.COALESCE(floor, 0)
 
 
 def _live_read(read_id) -> Read | None:
     """The read if the live view can show it; None for one unknown or older."""
-    if not isinstance(read_id, int) or read_id < _window_floor():
+    if not isinstance(read_id, int):
         return None
-    return Read.get_or_none(Read.id == read_id)
+    return Read.select().where((Read.id == read_id) & _in_window()).first()
 
 
 def _open_alerts(user):
@@ -104,7 +106,7 @@ def stream():
         if last_read is None:
             return
         # Only what is still in the live window, whatever id the browser sends.
-        newer = (Read.id > last_read) & (Read.id >= _window_floor())
+        newer = (Read.id > last_read) & _in_window()
         for read in Read.select(Read.id).where(newer).order_by(Read.id).limit(RECENT_READS):
             yield "read", {"id": read.id}
         if see_alerts:
@@ -227,7 +229,7 @@ def _may_see_image(sha: str) -> bool:
     # Each rule looks only among the reads it allows (an id range, the alerts, the search's
     # ids), never across every stored read: one image may belong to several reads.
     showing = (Read.crop_sha256 == sha) | (Read.context_sha256 == sha)
-    if Read.select().where(showing & (Read.id >= _window_floor())).exists():
+    if Read.select().where(showing & _in_window()).exists():
         return True
     user = current_user()
     if can(user.role, "alerts") and alerts_query(user).where(showing).exists():
