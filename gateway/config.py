@@ -75,6 +75,14 @@ class GpsConfig(Section):
     gpsd_port: int = Field(2947, ge=1, le=65535)
 
 
+class AlertsConfig(Section):
+    repeat_window_s: int = Field(
+        300, ge=0, le=24 * 3600,
+        description="A hit on the same hotlist entry within this many seconds of its open alert's last "
+                    "sighting is shown as a sighting of that alert, not sounded as a new one; 0 = every "
+                    "hit alerts")
+
+
 class StoreConfig(Section):
     image_cache_days: int = Field(7, ge=0, le=365, description="Days the car keeps delivered images")
     retention_days: int = Field(365, ge=1, le=3650, description="Reads are purged on day retention_days+1")
@@ -110,6 +118,7 @@ class Config(Section):
     link: LinkConfig = Field(default_factory=LinkConfig)
     recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
     gps: GpsConfig = Field(default_factory=GpsConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     upload: UploadConfig = Field(default_factory=UploadConfig)
     web: WebConfig = Field(default_factory=WebConfig)

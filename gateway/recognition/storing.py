@@ -19,7 +19,7 @@ from gateway.recognition import formats
 from gateway.recognition.fusion import FusedRead
 from gateway.store.images import ImageStore
 from gateway.store.models import Read
-from gateway.store.reads import NewRead, raise_alerts, save_read
+from gateway.store.reads import NewRead, publish_alerts, raise_alerts, save_read
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,5 @@ class ReadWriter:
         read = Read.get_by_id(read_id)
         alerts = raise_alerts(read) if fused.text != text else []
         bus.publish("read", id=read.id, uid=read.uid, updated=True)
-        for alert in alerts:
-            if not alert.covert:  # as the store does: covert hits never reach the car's screen
-                bus.publish("alert", id=alert.id, read_id=read.id, priority=alert.priority, covert=False)
+        publish_alerts(read, alerts)
         return True

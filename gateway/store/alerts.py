@@ -10,7 +10,10 @@ can still be added to the record; nothing in it is replaced).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+
+from peewee import fn
 
 from gateway.errors import AlprError
 from gateway.store import audit
@@ -19,6 +22,15 @@ from gateway.store.models import Alert, AlertEvent, User, database, utcnow
 logger = logging.getLogger(__name__)
 
 VERIFY_OUTCOMES = ("confirmed", "not_confirmed", "misread")
+REPEAT = "repeat"
+
+# Set from config.alerts.repeat_window_s when the store opens (gateway/store/setup.py).
+_repeat_window = dt.timedelta(seconds=300)
+
+
+def configure(repeat_window_s: int) -> None:
+    global _repeat_window
+    _repeat_window = dt.timedelta(seconds=repeat_window_s)
 
 
 class AlertError(AlprError):
@@ -27,6 +39,37 @@ class AlertError(AlprError):
 
 class PolicyError(AlprError):
     """The step is refused by policy 462 (e.g. enforcement before CLETS verification)."""
+
+
+def open_alert_to_repeat(list_name: str, entry_plate: str, now: dt.datetime) -> Alert | None:
+    """The open alert a new hit on this entry repeats, if any; call inside the write.
+
+    A patrol car following or passing a wanted car again reads it every few
+    seconds; sounding each read as a new alert buries the first one (the one the
+    officer verifies) under copies. Within the window of the entry's last
+    sighting, and while its alert is not closed, a hit is a sighting of that
+    alert. The entry is named by list and plate, not by row: a list replaced
+    by a sync gets new rows for the same entries.
+    """
+    if _repeat_window <= dt.timedelta(0):
+        return None
+    last = (Alert.select(Alert.id, Alert.repeat_of_id)
+            .where((Alert.list_name == list_name) & (Alert.entry_plate == entry_plate)
+                   & (Alert.created_at >= now - _repeat_window))
+            .order_by(Alert.id.desc()).first())
+    if last is None:
+        return None
+    first = Alert.get_or_none(Alert.id == (last.repeat_of_id or last.id))
+    if first is None or first.status in ("enforcement", REPEAT):
+        return None
+    return first
+
+
+def sightings(alert: Alert) -> tuple[int, Alert | None]:
+    """How many repeat hits an alert has had, and the latest of them."""
+    query = Alert.select().where(Alert.repeat_of_id == alert.id)
+    count = query.select(fn.COUNT(Alert.id)).scalar() or 0
+    return count, (query.order_by(Alert.id.desc()).first() if count else None)
 
 
 def _alert(alert: Alert | int) -> Alert:
@@ -49,10 +92,17 @@ def _step(alert: Alert, step: str, username: str, outcome: str, note: str) -> Al
     return event
 
 
+def _refuse_if_repeat(alert: Alert) -> None:
+    if alert.status == REPEAT:
+        raise AlertError(f"alert {alert.id} is a repeat sighting of alert {alert.repeat_of_id}; "
+                         f"acknowledge, verify and record the outcome on alert {alert.repeat_of_id}")
+
+
 def acknowledge(alert: Alert | int, username: str, note: str = "") -> AlertEvent:
     """The officer has seen the alert."""
     with database.atomic():
         alert = _alert(alert)
+        _refuse_if_repeat(alert)
         event = _step(alert, "acknowledged", username, "", note)
         if alert.status == "new":
             alert.status = "acknowledged"
@@ -82,6 +132,7 @@ def verify(alert: Alert | int, username: str, outcome: str, note: str = "") -> A
         raise PolicyError(f"user {username!r} is not authorised for CLETS (policy 462.3(e)); "
                           "a CLETS-authorised officer must verify the alert")
     # refused outside the transaction, so that the refusal's own access record is kept
+    _refuse_if_repeat(_alert(alert))
     _refuse_if_closed(_alert(alert), username, "verified")
     with database.atomic():
         alert = _alert(alert)
@@ -95,6 +146,7 @@ def verify(alert: Alert | int, username: str, outcome: str, note: str = "") -> A
 def record_enforcement(alert: Alert | int, username: str, taken: bool, note: str = "") -> AlertEvent:
     """Record whether enforcement action was taken; only after a CLETS verification, and once."""
     alert = _alert(alert)
+    _refuse_if_repeat(alert)
     _refuse_if_closed(alert, username, "enforcement")
     verified = (AlertEvent.select().where((AlertEvent.alert == alert)
                                           & (AlertEvent.step == "verified"))

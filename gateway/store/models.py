@@ -131,7 +131,12 @@ class Alert(BaseModel):
     quality = FloatField()
     priority = IntegerField(default=5)
     covert = BooleanField(default=False)
-    status = CharField(default="new", index=True)  # new | acknowledged | verified | enforcement
+    # new | acknowledged | verified | enforcement; repeat: a later hit on the entry of an
+    # alert still open (repeat_of_id), shown as a sighting of it and not sounded again
+    status = CharField(default="new", index=True)
+    # A plain id, not a foreign key: SQLite cannot drop a column a foreign key names (the
+    # migration's down()), and a repeat outliving the purge of its first alert is harmless.
+    repeat_of_id = IntegerField(null=True, index=True)
     verified_outcome = CharField(default="")  # confirmed | not_confirmed | misread
     enforcement = CharField(default="")  # taken | not_taken
     created_at = DateTimeField(default=utcnow, index=True)

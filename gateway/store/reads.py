@@ -23,6 +23,7 @@ from peewee import fn
 
 from gateway.errors import AlprError
 from gateway.events import bus
+from gateway.store import alerts as alert_steps
 from gateway.store.images import DiskFullError, ImageStore
 from gateway.store.models import Alert, AlertEvent, HotlistEntry, Read, database, utcnow
 
@@ -88,11 +89,17 @@ def save_reads(news: list[NewRead], images: ImageStore, *, match: bool = True,
     for read, alerts in stored:
         if publish:
             bus.publish("read", id=read.id, uid=read.uid)
-            for alert in alerts:
-                if not alert.covert:  # covert lists never reach the car's screen
-                    bus.publish("alert", id=alert.id, read_id=read.id, priority=alert.priority,
-                                covert=False)
+            publish_alerts(read, alerts)
     return [read for read, _ in stored]
+
+
+def publish_alerts(read: Read, alerts: list[Alert]) -> None:
+    """Tell the car's screen; covert lists never reach it. A repeat names the alert it
+    repeats, which the screen updates instead of sounding a new alert."""
+    for alert in alerts:
+        if not alert.covert:
+            bus.publish("alert", id=alert.id, read_id=read.id, priority=alert.priority,
+                        covert=False, repeat_of=alert.repeat_of_id or 0)
 
 
 class _Matching:
@@ -406,16 +413,20 @@ def _create_alerts(read: Read, hits: list, skip: frozenset | set = frozenset()) 
     live = {row.id for row in HotlistEntry.select(HotlistEntry.id).where(
         HotlistEntry.id.in_([h.entry_id for h in hits]))}
     alerts = []
+    now = utcnow()
     for hit in hits:
         if hit.entry_id not in live:
             continue
+        first = alert_steps.open_alert_to_repeat(hit.list, hit.entry, now)
         alert = Alert.create(
             read=read, entry=hit.entry_id, list_name=hit.list, entry_plate=hit.entry,
             matched_text=hit.matched_text, match_kind=hit.kind, quality=hit.quality,
-            priority=hit.priority, covert=hit.covert,
+            priority=hit.priority, covert=hit.covert, created_at=now,
+            status=alert_steps.REPEAT if first else "new", repeat_of_id=first.id if first else None,
         )
+        seen_again = f"; seen again, a repeat of alert {first.id}" if first else ""
         AlertEvent.create(alert=alert, step="new", username="system",
-                          note=f"{hit.kind} match, quality {hit.quality:.2f}")
+                          note=f"{hit.kind} match, quality {hit.quality:.2f}{seen_again}")
         alerts.append(alert)
     alerts.sort(key=lambda a: (a.priority, -a.quality))
     logger.debug("read %s raised %d alerts", read.id, len(alerts))

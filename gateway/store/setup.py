@@ -8,7 +8,7 @@ from peewee import SqliteDatabase
 
 from gateway.config import Config
 from gateway.datadir import DataDir
-from gateway.store import audit
+from gateway.store import alerts, audit
 from gateway.store.db import open_database
 from gateway.store.images import ImageStore
 
@@ -27,4 +27,5 @@ def open_store(datadir: DataDir, config: Config) -> Store:
     """Open (and migrate) `<data>/alpr.db`, bind the models, set agency and terminal."""
     db = open_database(datadir.database)
     audit.configure(config.agency.agency, config.agency.terminal)
+    alerts.configure(config.alerts.repeat_window_s)
     return Store(db, ImageStore(datadir.images), config)

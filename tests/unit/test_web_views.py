@@ -60,6 +60,32 @@ def test_stream_pushes_read_and_alert_events(client, images):
     assert AccessRecord.select().where(AccessRecord.action == "alert_shown").count() == 1
 
 
+def test_a_repeat_hit_refreshes_the_open_alert_instead_of_a_new_alarm(client, images):
+    sign_in(client, make_user())
+    wanted("7ABC123")
+    first = Alert.get(Alert.read == read(images, "7ABC123"))
+    response = client.get("/live/stream", buffered=False)
+    again = read(images, "7ABC123")
+    body = b"".join(response.response).decode()
+    repeat = Alert.get(Alert.read == again)
+    assert (repeat.status, repeat.repeat_of_id) == ("repeat", first.id)
+    event = next(block for block in body.split("\n\n") if "event: alert" in block)
+    # the event carries the first alert's banner and item, now saying it was seen again
+    assert f'"repeat_of": {first.id}' in event and f'data-alert-id=\\"{first.id}\\"' in event
+    assert "seen again 1" in event
+    shown = AccessRecord.get(AccessRecord.action == "alert_shown")
+    assert f"seen again: alert {first.id}" in shown.query
+    # the alert list shows the first alert with its sightings; the repeat on its own tab
+    listed = client.get("/alerts").get_data(as_text=True)
+    assert f'data-alert-id="{first.id}"' in listed and f'data-alert-id="{repeat.id}"' not in listed
+    assert "seen again 1×" in listed
+    assert f'data-alert-id="{repeat.id}"' in client.get("/alerts?status=repeat").get_data(as_text=True)
+    # the first alert's page lists the sighting; the repeat's page points back, offers no steps
+    assert 'id="sightings"' in client.get(f"/alerts/{first.id}").get_data(as_text=True)
+    page = client.get(f"/alerts/{repeat.id}").get_data(as_text=True)
+    assert 'id="repeat-of"' in page and 'id="verify-form"' not in page and 'id="acknowledge"' not in page
+
+
 def test_stream_replays_what_was_missed_after_reconnect(client, images):
     sign_in(client, make_user())
     first = read(images, "1AAA111")

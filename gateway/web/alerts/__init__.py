@@ -13,7 +13,7 @@ from gateway.web.visibility import alert_or_404, alerts_query, entry_details, fr
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
 
-STATUSES = ("new", "acknowledged", "verified", "enforcement")
+STATUSES = ("new", "acknowledged", "verified", "enforcement", "repeat")
 OUTCOME_LABELS = {"confirmed": "Confirmed", "not_confirmed": "Not confirmed", "misread": "Misread"}
 
 
@@ -24,14 +24,18 @@ def index():
     query = alerts_query(current_user())
     if status in STATUSES:
         query = query.where(Alert.status == status)
+    else:
+        # Repeat hits are shown on the alert they repeat, not as alerts of their own.
+        query = query.where(Alert.status != "repeat")
     alerts = list(query.order_by(Alert.id.desc()).limit(200))
     return render_template("alerts/index.html", alerts=alerts, status=status, statuses=STATUSES)
 
 
 def _context(alert):
     user = current_user()
+    repeats = list(alerts_query(user).where(Alert.repeat_of_id == alert.id).order_by(Alert.id.desc()).limit(200))
     return {"alert": alert, "details": entry_details(user, alert), "clets": from_clets(alert),
-            "history": alert_store.history(alert), "outcomes": OUTCOME_LABELS}
+            "history": alert_store.history(alert), "outcomes": OUTCOME_LABELS, "repeats": repeats}
 
 
 @bp.route("/alerts/<int:alert_id>")

@@ -186,9 +186,18 @@ def _render(kind: str, payload: dict, user):
         alert = alerts_query(user).where(Alert.id == payload["id"]).first()
         if alert is None:
             return False
-        payload["html"] = render_template("alerts/_banner.html", alert=alert,
-                                          details=entry_details(user, alert))
-        payload["item"] = render_template("alerts/_item.html", alert=alert)
+        shown = alert
+        if alert.repeat_of_id:
+            # A sighting of an open alert: the screen refreshes that alert, quietly.
+            shown = alerts_query(user).where(Alert.id == alert.repeat_of_id).first()
+            if shown is None:
+                return False
+            payload["repeat_of"] = shown.id
+        payload["html"] = render_template("alerts/_banner.html", alert=shown,
+                                          details=entry_details(user, shown))
+        payload["item"] = render_template("alerts/_item.html", alert=shown)
+        if shown is not alert:
+            return f"{alert.list_name} {alert.entry_plate}, seen again: alert {shown.id}"
         return f"{alert.list_name} {alert.entry_plate}"
     return True
 

@@ -31,16 +31,33 @@
     }).catch(function () { /* the next event or reconnect resyncs */ });
   }
 
+  function markHit(readId) {
+    var read = reads.querySelector('[data-read-id="' + readId + '"]');
+    if (read) { read.classList.add("hit"); }
+  }
+
+  // A repeat hit is a sighting of an alert already on screen: refresh that alert's banner
+  // (if it is the one shown) and list item, without the alarm, so the first alert is not buried.
+  function addSighting(data) {
+    markHit(data.read_id);
+    var shown = banner.querySelector('[data-alert-id="' + data.repeat_of + '"]');
+    if (shown && data.html) { banner.innerHTML = ""; banner.appendChild(fromHtml(data.html)); }
+    if (alerts && data.item) {
+      var old = alerts.querySelector('[data-alert-id="' + data.repeat_of + '"]');
+      if (old) { old.replaceWith(fromHtml(data.item)); } else { alerts.insertBefore(fromHtml(data.item), alerts.firstChild); }
+    }
+  }
+
   function addAlert(data) {
     if (!root.dataset.bannerUrl) { return; }
+    if (data.repeat_of) { addSighting(data); return; }
     var banner_html = data.html ? Promise.resolve(data.html)
       : window.ALPR.fragment(url(root.dataset.bannerUrl, data.id));
     banner_html.then(function (html) {
       banner.innerHTML = "";
       banner.appendChild(fromHtml(html));
       window.ALPR.sound(data.priority);
-      var read = reads.querySelector('[data-read-id="' + data.read_id + '"]');
-      if (read) { read.classList.add("hit"); }
+      markHit(data.read_id);
     }).catch(function () { /* shown on the next reconnect */ });
     if (alerts && !alerts.querySelector('[data-alert-id="' + data.id + '"]')) {
       var item = data.item ? Promise.resolve(data.item) : window.ALPR.fragment(url(root.dataset.itemUrl, data.id));
