@@ -67,6 +67,16 @@ def test_alert_pushed_acknowledged_verified(gateway, page):
     assert "7ABC123" in banner.inner_text() and "wanted" in banner.inner_text()
     page.wait_for_selector(f".read.hit[data-read-id='{read.id}']")
     page.wait_for_selector("#alerts .alert-item")
+    # The same car read again: a sighting of the alert on screen, not a second alarm.
+    # (ends in `true`: Playwright calls an expression whose value is a function)
+    page.evaluate("window.soundsSince = 0; var play = window.ALPR.sound;"
+                  " window.ALPR.sound = function (p) { window.soundsSince += 1; return play(p); }; true")
+    again = gateway.save_read("7ABC123")
+    page.wait_for_selector("#banner .seen-again:text('seen again 1')")
+    page.wait_for_selector(f".read.hit[data-read-id='{again.id}']")
+    assert page.locator("#alerts .alert-item").count() == 1
+    assert "seen again 1" in page.inner_text("#alerts .alert-item")
+    assert page.evaluate("window.soundsSince") == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "live-day.png"))
     page.click("#night-toggle")
