@@ -395,3 +395,22 @@ def test_image_of_an_old_alert_shown_to_its_officer(client, images):
     assert client.get(f"/images/{hit.crop_sha256}.jpg").status_code == 200
     sign_in(auditor := client.application.test_client(), make_user("aud", role="auditor"))
     assert auditor.get(f"/images/{hit.crop_sha256}.jpg").status_code == 403
+
+
+def test_an_old_alerts_image_and_the_alerts_list_are_recorded(client, images):
+    # Policy 462.5(b): an alert's read may be months old and outside the live window; seeing
+    # it in the alerts list or opening its image is an access like a search's.
+    wanted("7OLD777")
+    hit = read(images, "7OLD777", seen_at=now() - dt.timedelta(days=200))
+    for i in range(30):
+        read(images, f"9NEW{i:03d}")
+    sign_in(client, make_user())
+    alert = Alert.get(Alert.read == hit)
+    assert "7OLD777" in client.get("/alerts").get_data(as_text=True)
+    listed = AccessRecord.get(AccessRecord.action == "alerts_listed")
+    assert listed.username == "officer1" and f"ids {alert.id}" in listed.detail
+    assert client.get(f"/images/{hit.crop_sha256}.jpg").status_code == 200
+    viewed = AccessRecord.get(AccessRecord.action == "image_viewed")
+    assert (viewed.username, viewed.query) == ("officer1", f"read {hit.id} 7OLD777 crop (alert {alert.id})")
+    assert "7OLD777" in client.get(f"/alerts/{alert.id}/item").get_data(as_text=True)
+    assert AccessRecord.select().where(AccessRecord.action == "alert_shown").count() == 1

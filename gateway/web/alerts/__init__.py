@@ -28,6 +28,10 @@ def index():
         # Repeat hits are shown on the alert they repeat, not as alerts of their own.
         query = query.where(Alert.status != "repeat")
     alerts = list(query.order_by(Alert.id.desc()).limit(200))
+    # The list shows stored reads' plates, hit lists and times, up to a year old: an access
+    # like any other (policy 462.5(b)), recorded with the alert ids shown.
+    audit.record("alerts_listed", username=current_user().username, query=f"status={status or 'all'}",
+                 detail=f"{len(alerts)} alerts shown: ids " + ",".join(str(a.id) for a in alerts))
     return render_template("alerts/index.html", alerts=alerts, status=status, statuses=STATUSES)
 
 
@@ -61,7 +65,10 @@ def banner(alert_id: int):
 @requires("alerts")
 @passive
 def item(alert_id: int):
-    return render_template("alerts/_item.html", alert=alert_or_404(current_user(), alert_id))
+    alert = alert_or_404(current_user(), alert_id)
+    audit.record("alert_shown", username=current_user().username,
+                 query=f"alert {alert.id} ({alert.list_name} {alert.entry_plate})")
+    return render_template("alerts/_item.html", alert=alert)
 
 
 def _step(alert_id: int, action):

@@ -220,8 +220,8 @@ def _max_id(model) -> int:
 @passive
 def image(sha: str):
     """A read's crop or context image, for a read this session may see: one in the live
-    window, one behind an alert shown to this user, or one its latest search found (that
-    access recorded with the search's purpose and case number). Anything else: 404."""
+    window, one behind an alert this user may see (recorded with the alert), or one its latest
+    search found (recorded with the search's purpose and case number). Anything else: 404."""
     try:
         path = ctx().images.path(sha)
     except ImageStoreError:
@@ -241,8 +241,16 @@ def _may_see_image(sha: str) -> bool:
     if Read.select().where(showing & _in_window()).exists():
         return True
     user = current_user()
-    if can(user.role, "alerts") and alerts_query(user).where(showing).exists():
-        return True
+    if can(user.role, "alerts"):
+        behind = alerts_query(user).where(showing).order_by(Alert.id.desc()).first()
+        if behind is not None:
+            # An alert's read may be a year old and outside the live window: recorded, as
+            # opening it from a search is (policy 462.5(b)).
+            read = behind.read
+            kind = "crop" if read.crop_sha256 == sha else "context image"
+            audit.record("image_viewed", username=user.username,
+                         query=f"read {read.id} {read.plate} {kind} (alert {behind.id})")
+            return True
     context = search_context()
     found = context.get("reads") if context else None
     read = Read.select().where(showing & Read.id.in_(found)).first() if found else None
