@@ -67,19 +67,11 @@ def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str
     if not reads:
         raise ExportError("no reads to export")
     dest = Path(dest)
-    staging = _staging_folder(dest)
-    try:
-        summary = _write(reads, staging, images, username=username, case_number=case_number,
-                         purpose=purpose, agency=agency, terminal=terminal)
-        _place(staging, dest)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ExportError(f"could not write the export to {dest}: {exc.strerror or exc}; nothing "
-                          "was left there: free some space or use other media, and run the export "
-                          "again") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    record = {"exported_at": utcnow().isoformat() + "Z", "exported_by": username, "agency": agency,
+              "terminal": terminal, "case_number": case_number, "purpose": purpose,
+              "reads": [_read_record(r) for r in reads]}
+    shas = [sha for r in reads for sha in (r.crop_sha256, r.context_sha256) if sha]
+    summary = write_folder(dest, record, shas, lambda sha: _stored_image(images, sha))
     try:
         audit.record("evidence.export", username=username, case_number=case_number,
                      purpose=purpose, query="reads " + ",".join(str(r.id) for r in reads),
@@ -116,32 +108,53 @@ def _place(staging: Path, dest: Path) -> None:
     fsync_dir(dest.parent)  # the rename itself survives the stick being pulled
 
 
-def _write(reads: list[Read], dest: Path, images: ImageStore, *, username: str, case_number: str,
-           purpose: str, agency: str, terminal: str) -> dict:
+def _stored_image(images: ImageStore, sha: str) -> bytes | None:
+    try:
+        return images.read(sha)
+    except ImageStoreError:
+        return None  # already pruned: listed as missing
+
+
+def write_folder(dest: Path, record: dict, image_shas: list[str], load_image) -> dict:
+    """Write an export folder: `images/<sha>.jpg` for each of `image_shas` that `load_image(sha)`
+    returns (None: already gone, listed in `missing_images`), `reads.json` (`record` with
+    `missing_images` added), `CHAIN_OF_CUSTODY.txt` and `MANIFEST.sha256`; returns a summary.
+
+    All or nothing: the files are written into a hidden folder beside `dest` and renamed into
+    place once complete, so a full medium or a pulled stick never leaves a partial export that
+    looks like evidence. The car's export and the regional center's both write through here."""
+    dest = Path(dest)
+    staging = _staging_folder(dest)
+    try:
+        summary = _write(staging, record, image_shas, load_image)
+        _place(staging, dest)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ExportError(f"could not write the export to {dest}: {exc.strerror or exc}; nothing "
+                          "was left there: free some space or use other media, and run the export "
+                          "again") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return summary
+
+
+def _write(dest: Path, record: dict, image_shas: list[str], load_image) -> dict:
     (dest / "images").mkdir(parents=True, exist_ok=True)
     missing_images = []
-    for read in reads:
-        for sha in (read.crop_sha256, read.context_sha256):
-            if not sha:
-                continue
-            target = dest / "images" / f"{sha}.jpg"
-            if target.exists():
-                continue
-            try:
-                data = images.read(sha)
-            except ImageStoreError:
-                missing_images.append(sha)
-                continue
-            if hashlib.sha256(data).hexdigest() != sha:
-                raise ExportError(f"stored image {sha} no longer matches its hash; "
-                                  "the image store is damaged, nothing should be booked from it")
-            target.write_bytes(data)
-    now = utcnow().isoformat() + "Z"
-    record = {"exported_at": now, "exported_by": username, "agency": agency,
-              "terminal": terminal, "case_number": case_number, "purpose": purpose,
-              "missing_images": missing_images, "reads": [_read_record(r) for r in reads]}
+    for sha in dict.fromkeys(image_shas):
+        data = load_image(sha)
+        if data is None:
+            missing_images.append(sha)
+            continue
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ExportError(f"stored image {sha} no longer matches its hash; "
+                              "the image store is damaged, nothing should be booked from it")
+        (dest / "images" / f"{sha}.jpg").write_bytes(data)
+    record = {**record, "missing_images": missing_images}
+    count = len(record["reads"])
     (dest / "reads.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    (dest / "CHAIN_OF_CUSTODY.txt").write_text(_custody_sheet(record, len(reads)), encoding="utf-8")
+    (dest / "CHAIN_OF_CUSTODY.txt").write_text(_custody_sheet(record, count), encoding="utf-8")
     files = sorted(p for p in dest.rglob("*") if p.is_file() and p.name != "MANIFEST.sha256")
     lines = [f"{_sha256_file(p)}  {p.relative_to(dest).as_posix()}" for p in files]
     manifest = dest / "MANIFEST.sha256"
@@ -149,7 +162,7 @@ def _write(reads: list[Read], dest: Path, images: ImageStore, *, username: str, 
     for path in [*files, manifest]:
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
-    return {"reads": len(reads), "files": len(files) + 1,
+    return {"reads": count, "files": len(files) + 1,
             "manifest_sha256": _sha256_file(manifest), "missing_images": missing_images}
 
 

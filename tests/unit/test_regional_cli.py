@@ -5,6 +5,7 @@ with a server address that is not one."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -150,3 +151,46 @@ def test_hold_refuses_unknown_uids_and_a_blank_user(region, capsys):
     assert RegionalAccess.select().count() == 0
     with pytest.raises(SystemExit):
         main(["regional", "lift", "--dir", str(region), "--case", "C1"])
+
+
+def test_the_reads_held_for_a_case_are_exported_to_portable_media_by_name(region, tmp_path, capsys):
+    # Policy 462.4: held data is "downloaded from the NCRIC server onto portable media and
+    # booked into evidence"; the car keeps a delivered read only days, so the center must.
+    import hashlib
+
+    from tools.regional.models import RegionalImage
+
+    read = RegionalRead.get()
+    crop = b"\xff\xd8crop-7ABC123"
+    read.crop_sha256 = hashlib.sha256(crop).hexdigest()
+    read.save()
+    RegionalImage.create(read=read, kind="crop", sha256=read.crop_sha256, data=crop)
+    RegionalRead.create(uid="c" * 32, terminal="car-2", plate="7ABC124", confidence=0.9,
+                        seen_at=utcnow(), received_at=utcnow())  # not held: not exported
+    r = ["--dir", str(region)]
+    out = tmp_path / "usb" / "24-17"
+    assert main(["regional", "export", *r, "--case", "24-17", "--purpose", "court", "--out", str(out),
+                 "--user", "Det. Lee"]) == 1
+    assert "no reads are held for case '24-17'" in capsys.readouterr().err and not out.exists()
+    assert main(["regional", "hold", *r, "--case", "24-17", "--reason", "homicide",
+                 "--reads", "a" * 32, "--user", "Det. Lee"]) == 0
+    capsys.readouterr()
+    assert main(["regional", "export", *r, "--case", "24-17", "--purpose", "court", "--out", str(out),
+                 "--user", "Det. Lee", "--json"]) == 0
+    summary = _json(capsys)
+    assert summary["reads"] == 1 and summary["missing_images"] == []
+    exported = json.loads((out / "reads.json").read_text())
+    assert [x["uid"] for x in exported["reads"]] == ["a" * 32]
+    assert exported["exported_by"] == "Det. Lee" and exported["case_number"] == "24-17"
+    assert (out / exported["reads"][0]["crop_image"]).read_bytes() == crop
+    for line in (out / "MANIFEST.sha256").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    assert "Det. Lee" in (out / "CHAIN_OF_CUSTODY.txt").read_text()
+    done = RegionalAccess.get(RegionalAccess.action == "export")
+    assert (done.terminal, done.remote) == ("Det. Lee", "console")
+    assert "case 24-17" in done.detail and "court" in done.detail and "a" * 32 in done.detail
+    assert summary["manifest_sha256"] in done.detail
+    assert main(["regional", "export", *r, "--case", "24-17", "--purpose", "court",
+                 "--out", str(tmp_path / "x"), "--user", " "]) == 1
+    assert "--user" in capsys.readouterr().err

@@ -9,6 +9,7 @@
     alpr regional hold --dir R --case C --reason TEXT --reads UID,... --user NAME
     alpr regional hold --dir R --case C --reason TEXT --plate 7ABC* --since D --until D --user NAME
     alpr regional lift --dir R --case C --user NAME
+    alpr regional export --dir R --case C --purpose P --out /media/usb/C --user NAME
 """
 
 from __future__ import annotations
@@ -96,6 +97,15 @@ def register(subparsers) -> None:
     p.add_argument("--reason", default="")
     add_user(p)
     p.set_defaults(func=do_lift)
+
+    p = common(sub.add_parser("export", help="write the reads held for a case to portable media "
+                                             "(images, JSON, manifest, custody sheet)"))
+    p.add_argument("--db", default="")
+    p.add_argument("--case", required=True, help="the case whose held reads are exported")
+    p.add_argument("--purpose", required=True, help="why (recorded in the access record)")
+    p.add_argument("--out", required=True, help="a new or empty folder (on the portable media)")
+    add_user(p)
+    p.set_defaults(func=do_export)
 
 
 def add_user(p) -> None:
@@ -221,4 +231,19 @@ def do_lift(args) -> int:
     count = holds.lift(args.case, args.user, args.reason)
     emit({"case": args.case, "lifted": count, "user": args.user}, args.json,
          f"{count} holds lifted for {args.case} by {args.user}")
+    return 0
+
+
+def do_export(args) -> int:
+    from tools.regional import evidence, holds
+    from tools.regional.models import open_regional
+
+    holds.person(args.user)
+    open_regional(_db(args))
+    summary = evidence.export(args.case, Path(args.out), user=args.user, purpose=args.purpose)
+    human = (f"{summary['reads']} reads of case {args.case} exported to {summary['folder']} "
+             f"({summary['files']} files) by {args.user}; manifest sha256 {summary['manifest_sha256']}")
+    if summary["missing_images"]:
+        human += f"\nnote: {len(summary['missing_images'])} images never reached the center"
+    emit(summary, args.json, human)
     return 0
