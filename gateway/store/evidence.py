@@ -52,14 +52,20 @@ def _sha256_file(path: Path) -> str:
 
 
 def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str,
-           case_number: str, purpose: str, agency: str = "", terminal: str = "") -> dict:
+           case_number: str, purpose: str, agency: str = "", terminal: str = "",
+           released_to: str = "") -> dict:
     """Write the reads to `dest` (which must be new or empty); returns a summary.
+
+    `released_to`: the other agency and official the media goes to, for a release under policy
+    462.5(d); it is in the access record, `reads.json` and the custody sheet. Empty for media
+    booked into this department's own evidence.
 
     All or nothing: the files are written into a hidden folder beside `dest` and renamed into
     place once complete and recorded, so a full medium or a pulled stick never leaves a partial
     export that looks like evidence, and the retry finds `dest` as it was."""
     if not case_number.strip() or not purpose.strip():
         raise ExportError("an evidence export needs a case number and a purpose")
+    released_to = check_released_to(released_to)
     reads = list(Read.select().where(Read.id.in_(read_ids)).order_by(Read.seen_at))
     missing = sorted(set(read_ids) - {r.id for r in reads})
     if missing:
@@ -69,19 +75,36 @@ def export(read_ids: list[int], dest: Path, images: ImageStore, *, username: str
     dest = Path(dest)
     record = {"exported_at": utcnow().isoformat() + "Z", "exported_by": username, "agency": agency,
               "terminal": terminal, "case_number": case_number, "purpose": purpose,
-              "reads": [_read_record(r) for r in reads]}
+              "released_to": released_to, "reads": [_read_record(r) for r in reads]}
     shas = [sha for r in reads for sha in (r.crop_sha256, r.context_sha256) if sha]
     summary = write_folder(dest, record, shas, lambda sha: _stored_image(images, sha))
     try:
         audit.record("evidence.export", username=username, case_number=case_number,
                      purpose=purpose, query="reads " + ",".join(str(r.id) for r in reads),
-                     detail=f"to {dest}; manifest sha256 {summary['manifest_sha256']}")
+                     detail=f"to {dest}; {released_detail(released_to)}; "
+                            f"manifest sha256 {summary['manifest_sha256']}")
     except BaseException:
         # An export the access record does not hold must not stay on the media (policy 462.5).
         shutil.rmtree(dest, ignore_errors=True)
         raise
     summary["folder"] = str(dest)
     return summary
+
+
+def check_released_to(released_to: str | None) -> str:
+    """The recipient of a release as given, stripped; a value with nothing in it is refused
+    rather than recorded as no release."""
+    if released_to is None or released_to == "":
+        return ""
+    text = released_to.strip()
+    if not text:
+        raise ExportError("--released-to is blank: name the agency and the official receiving the "
+                          "media (policy 462.5(d)), or leave it out for this department's evidence")
+    return text[:300]
+
+
+def released_detail(released_to: str) -> str:
+    return f"released to {released_to}" if released_to else "not released to another agency"
 
 
 def _staging_folder(dest: Path) -> Path:
@@ -175,6 +198,7 @@ def _custody_sheet(record: dict, count: int) -> str:
         f"Purpose:       {record['purpose']}\n"
         f"Agency:        {record['agency']}\n"
         f"Terminal:      {record['terminal']}\n"
+        f"Released to:   {record.get('released_to') or '(not released to another agency)'}\n"
         f"Exported by:   {record['exported_by']}\n"
         f"Exported at:   {record['exported_at']}\n"
         f"Reads:         {count}\n\n"

@@ -194,3 +194,11 @@ def test_the_reads_held_for_a_case_are_exported_to_portable_media_by_name(region
     assert main(["regional", "export", *r, "--case", "24-17", "--purpose", "court",
                  "--out", str(tmp_path / "x"), "--user", " "]) == 1
     assert "--user" in capsys.readouterr().err
+    assert "not released to another agency" in done.detail
+    assert main(["regional", "export", *r, "--case", "24-17", "--purpose", "task force",
+                 "--out", str(tmp_path / "y"), "--released-to", "Oakland PD, Det. Kim",
+                 "--user", "Det. Lee"]) == 0
+    released = RegionalAccess.select().where(RegionalAccess.action == "export").order_by(
+        RegionalAccess.id.desc()).get()
+    assert "released to Oakland PD, Det. Kim" in released.detail
+    assert "Oakland PD, Det. Kim" in (tmp_path / "y" / "CHAIN_OF_CUSTODY.txt").read_text()

@@ -121,3 +121,27 @@ def test_out_that_is_a_file_or_under_a_file_is_refused_by_name(db, datadir, tmp_
     with pytest.raises(evidence.ExportError, match="is not a folder"):
         evidence.export([read.id], afile / "case", images, username="d", case_number="c", purpose="p")
     assert afile.read_text() == "x"
+
+
+def test_a_release_to_another_agency_names_who_received_the_media(tmp_path, capsys, monkeypatch):
+    # Policy 462.5(d)-(e): a release to another agency is documented like a criminal history
+    # log entry: to whom it went is in the access record and on the media's custody sheet.
+    data = tmp_path / "data"
+    from gateway.datadir import DataDir
+    from gateway.store.db import open_database
+
+    dd = DataDir(data).ensure()
+    open_database(dd.database)
+    read = save_read(new_read("7ABC123"), ImageStore(dd.images), match=False)
+    boss = cli_account("boss", role="administrator")
+    out = tmp_path / "release"
+    argv = ["--data", str(data), "evidence", "export", "--reads", str(read.id), "--case", "C-9",
+            "--purpose", "joint robbery task force", "--out", str(out)]
+    assert main([*argv, "--released-to", "  ", *proof(monkeypatch, boss)]) == 1
+    assert "--released-to is blank" in capsys.readouterr().err and not out.exists()
+    assert main([*argv, "--released-to", "Oakland PD, Det. Kim #4411", *proof(monkeypatch, boss),
+                 "--json"]) == 0
+    done = AccessRecord.get(AccessRecord.action == "evidence.export")
+    assert "released to Oakland PD, Det. Kim #4411" in done.detail and done.username == "boss"
+    assert json.loads((out / "reads.json").read_text())["released_to"] == "Oakland PD, Det. Kim #4411"
+    assert "Released to:   Oakland PD, Det. Kim #4411" in (out / "CHAIN_OF_CUSTODY.txt").read_text()

@@ -17,7 +17,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from gateway.store.evidence import write_folder
+from gateway.store.evidence import check_released_to, released_detail, write_folder
 from tools.regional.holds import RegionalHoldError, person, record
 from tools.regional.models import RegionalHold, RegionalImage, RegionalRead, utcnow
 
@@ -50,9 +50,11 @@ def _image(sha: str) -> bytes | None:
     return bytes(row.data) if row is not None else None
 
 
-def export(case: str, dest: Path, *, user: str, purpose: str) -> dict:
-    """Write the reads held for `case` at the center to `dest` (new or empty); returns a summary."""
+def export(case: str, dest: Path, *, user: str, purpose: str, released_to: str = "") -> dict:
+    """Write the reads held for `case` at the center to `dest` (new or empty); returns a summary.
+    `released_to`: the other agency and official receiving the media (policy 462.5(d))."""
     user = person(user)
+    released_to = check_released_to(released_to)
     case, purpose = (case or "").strip(), (purpose or "").strip()
     if not case or not purpose:
         raise RegionalHoldError("an evidence export needs --case and --purpose (policy 462.5(c)); "
@@ -67,11 +69,12 @@ def export(case: str, dest: Path, *, user: str, purpose: str) -> dict:
     dest = Path(dest)
     exported = {"exported_at": _iso(utcnow()), "exported_by": user, "agency": "",
                 "terminal": "regional center", "case_number": case, "purpose": purpose,
-                "reads": [_read_record(r) for r in reads]}
+                "released_to": released_to, "reads": [_read_record(r) for r in reads]}
     shas = [sha for r in reads for sha in (r.crop_sha256, r.context_sha256) if sha]
     summary = write_folder(dest, exported, shas, _image)
     try:
         record(user, "export", f"case {case}: {len(reads)} reads to {dest}; purpose: {purpose}; "
+                               f"{released_detail(released_to)}; "
                                f"manifest sha256 {summary['manifest_sha256']}; "
                                f"uids {','.join(r.uid for r in reads)}")
     except BaseException:

@@ -50,6 +50,9 @@ def register(subparsers) -> None:
     p.add_argument("--plate", help="or: every read of this plate (* and ? wildcards)")
     p.add_argument("--since")
     p.add_argument("--until")
+    p.add_argument("--released-to", default="", metavar="AGENCY/OFFICIAL",
+                   help="a release to another agency (policy 462.5(d)): who receives the media, "
+                        "recorded in the access record and on the custody sheet")
     sc.add_person(p, "admin")
     common.add_json(p)
     p.set_defaults(func=do_export)
@@ -94,6 +97,7 @@ def do_export(args) -> int:
         raise sc.UsageError("give either --reads IDS or --plate PATTERN")
     since, until = sc.when(args.since, "--since"), sc.when(args.until, "--until")
     read_ids = sc.ids(args.reads, "--reads") if args.reads else None
+    evidence.check_released_to(args.released_to)  # before the one-time code is spent
     st = sc.store(args)
     who = sc.person(args, st, "`alpr evidence export`")
     if read_ids is None:
@@ -103,7 +107,8 @@ def do_export(args) -> int:
             raise evidence.ExportError(f"no stored reads match {args.plate!r}; nothing exported")
     summary = evidence.export(read_ids, Path(args.out), st.images, username=who,
                               case_number=args.case_number, purpose=args.purpose,
-                              agency=st.config.agency.agency, terminal=st.config.agency.terminal)
+                              agency=st.config.agency.agency, terminal=st.config.agency.terminal,
+                              released_to=args.released_to)
     human = (f"{summary['reads']} reads exported to {summary['folder']} ({summary['files']} files); "
              f"manifest sha256 {summary['manifest_sha256']}")
     if summary["missing_images"]:

@@ -104,6 +104,8 @@ def register(subparsers) -> None:
     p.add_argument("--case", required=True, help="the case whose held reads are exported")
     p.add_argument("--purpose", required=True, help="why (recorded in the access record)")
     p.add_argument("--out", required=True, help="a new or empty folder (on the portable media)")
+    p.add_argument("--released-to", default="", metavar="AGENCY/OFFICIAL",
+                   help="a release to another agency (policy 462.5(d)): who receives the media")
     add_user(p)
     p.set_defaults(func=do_export)
 
@@ -240,7 +242,8 @@ def do_export(args) -> int:
 
     holds.person(args.user)
     open_regional(_db(args))
-    summary = evidence.export(args.case, Path(args.out), user=args.user, purpose=args.purpose)
+    summary = evidence.export(args.case, Path(args.out), user=args.user, purpose=args.purpose,
+                              released_to=args.released_to)
     human = (f"{summary['reads']} reads of case {args.case} exported to {summary['folder']} "
              f"({summary['files']} files) by {args.user}; manifest sha256 {summary['manifest_sha256']}")
     if summary["missing_images"]:
