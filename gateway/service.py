@@ -108,7 +108,9 @@ class Gateway:
         except ImportError as exc:
             logger.warning("the officer's UI is not available (%s)", exc)
             return
-        self.web = WebStage(self.config, self.datadir, self.services)
+        web = WebStage(self.config, self.datadir, self.services)
+        web.listen_host()  # plain HTTP on a network address is refused here, not in a dead stage
+        self.web = web
         self.services["web"] = self.web
         self.supervisor.start(self.web)
 

@@ -77,3 +77,31 @@ def test_port_in_use_is_a_clear_error(db, datadir):
     assert errors and isinstance(errors[0], WebServerError) and "--port" in str(errors[0])
     with pytest.raises(WebServerError):
         raise errors[0]
+
+
+def test_plain_http_listens_on_loopback_only(db, datadir, caplog):
+    # Policy 462.5(f): without TLS, sign-in, reads and images would cross the car's network in
+    # clear; plain HTTP (the demo's --no-tls) stays on this computer.
+    config = Config()
+    config.web.tls = False
+    assert WebStage(config, datadir).listen_host() == "127.0.0.1"  # the default, 0.0.0.0
+    config.web.host = "::1"
+    assert WebStage(config, datadir).listen_host() == "::1"
+    config.web.host = "192.0.2.10"
+    with pytest.raises(WebServerError, match="loopback address only.*policy 462.5"):
+        WebStage(config, datadir).listen_host()
+    config.web.tls = True
+    assert WebStage(config, datadir).listen_host() == "192.0.2.10"
+    config.web.tls, config.web.host, config.web.port = False, "0.0.0.0", free_port()
+    stop = threading.Event()
+    stage = WebStage(config, datadir)
+    thread = threading.Thread(target=stage.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert stage.ready.wait(30)
+        assert stage._server.server_address[0] == "127.0.0.1"
+        assert requests.get(stage.url + "/login", timeout=10).status_code == 200
+        assert "listens on 127.0.0.1 only" in caplog.text
+    finally:
+        stop.set()
+        thread.join(10)
