@@ -67,7 +67,7 @@ def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
     """Open (creating if needed) the database at `path` and bind the models to it.
 
     A file that cannot be opened or is not a database raises DatabaseFileError naming the file."""
-    _create_private(Path(path))
+    create_private(Path(path))
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     database.initialize(db)
     # An index built from another database must never answer for this one.
@@ -88,7 +88,7 @@ def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
     return db
 
 
-def _create_private(path: Path) -> None:
+def create_private(path: Path) -> None:
     """A new database file readable by its owner only (SQLite gives its WAL and shared-memory files
     the same mode): it holds password hashes, one-time-code secrets and every read."""
     if str(path) == ":memory:" or path.exists():

@@ -202,3 +202,25 @@ def test_the_reads_held_for_a_case_are_exported_to_portable_media_by_name(region
         RegionalAccess.id.desc()).get()
     assert "released to Oakland PD, Det. Kim" in released.detail
     assert "Oakland PD, Det. Kim" in (tmp_path / "y" / "CHAIN_OF_CUSTODY.txt").read_text()
+
+
+def test_the_regional_database_is_private_to_the_servers_account(tmp_path, caplog):
+    # Policy 462.5(f): the center's SQLite file holds every read of the region; with the
+    # usual umask it was made readable by every local account (644).
+    import os
+    import stat
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    new = tmp_path / "R" / "regional.db"
+    db = open_regional(new)
+    RegionalRead.create(uid="d" * 32, terminal="car-1", plate="7ABC123", confidence=0.9, seen_at=utcnow())
+    assert mode(new) == 0o600 and mode(new.parent) == 0o700
+    assert mode(new.with_name("regional.db-wal")) == 0o600
+    db.close()
+    old = tmp_path / "old.db"
+    old.touch(mode=0o644)
+    os.chmod(old, 0o644)
+    open_regional(old).close()
+    assert mode(old) == 0o600 and "was open to other local accounts (mode 644)" in caplog.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import stat
 from pathlib import Path
 
 from peewee import (
@@ -24,6 +25,7 @@ from peewee import (
 from playhouse.db_url import connect
 
 from gateway.errors import AlprError
+from gateway.store.db import create_private
 from gateway.store.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -107,6 +109,28 @@ class RegionalDatabaseError(AlprError):
     """The server database cannot be opened; the message names it and what to do."""
 
 
+def _private_files(path: Path) -> None:
+    """The SQLite file (and its WAL and shared-memory files) readable by the server's account
+    only: it holds every read of the region, with places and images (policy 462.5(f)). A new
+    file is made so; one an earlier version left open to others is closed, with a warning."""
+    create_private(path)
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(part.stat().st_mode)
+        except OSError:
+            continue  # not there (yet): SQLite gives it the database file's mode
+        if not mode & 0o077:
+            continue
+        try:
+            part.chmod(mode & 0o600)
+            logger.warning("regional database file %s was open to other local accounts (mode %o): "
+                           "closed to 600", part, mode)
+        except OSError as exc:
+            logger.warning("regional database file %s is open to other local accounts (mode %o) and "
+                           "cannot be closed (%s): make it private (chmod 600)", part, mode,
+                           exc.strerror)
+
+
 def open_regional(url_or_path: str | Path):
     """Open the server database: a path means SQLite, else a playhouse.db_url URL.
 
@@ -125,10 +149,11 @@ def open_regional(url_or_path: str | Path):
         from peewee import SqliteDatabase
 
         try:
-            Path(text).parent.mkdir(parents=True, exist_ok=True)
+            Path(text).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise RegionalDatabaseError(f"cannot create the folder of {text}: {exc.strerror}; "
                                         "choose another --dir or --db") from None
+        _private_files(Path(text))
         db = SqliteDatabase(
             text,
             pragmas={"journal_mode": "wal", "synchronous": "full", "busy_timeout": 10_000,
