@@ -64,9 +64,11 @@ def add_wanted(plate: str, *, reason: str, case_number: str, expires_at: dt.date
                      case_number=case_number, detail=f"list {list_name}, expires {expires_at}")
     match.entry_added(entry)
     found = check_reads(entry)
+    shown = ",".join(str(read.id) for read, _kind, _quality in found)
     audit.record("reads.search", username=username, query=text, purpose=reason,
                  case_number=case_number, detail=f"new wanted entry checked against stored "
-                                                  f"reads: {len(found)} found")
+                                                  f"reads: {len(found)} found"
+                                                  + (f"; ids {shown}" if found else ""))
     return entry, found
 
 

@@ -43,6 +43,9 @@ def test_a_trained_officer_who_proves_it_searches_and_is_recorded_by_name(data, 
     logon, = actions("logon")
     assert logon.username == "det1" and "@cli:" in logon.detail
     assert actions("reads.search")[0].username == "det1"
+    # which reads were shown, not only how many (policy 462.5(b))
+    shown = json.loads(out)["reads"][0]["id"]
+    assert actions("reads.search")[0].detail == f"1 reads: ids {shown}"
     assert User.get_by_id(det.id).last_login_at is not None
 
 

@@ -414,3 +414,21 @@ def test_an_old_alerts_image_and_the_alerts_list_are_recorded(client, images):
     assert (viewed.username, viewed.query) == ("officer1", f"read {hit.id} 7OLD777 crop (alert {alert.id})")
     assert "7OLD777" in client.get(f"/alerts/{alert.id}/item").get_data(as_text=True)
     assert AccessRecord.select().where(AccessRecord.action == "alert_shown").count() == 1
+
+
+def test_a_search_records_every_read_its_results_show(client, images):
+    # Policy 462.5(b)/(e): the record says which reads a search showed, all of them (it kept
+    # the first 200 of up to 500 shown).
+    sign_in(client, make_user())
+    stored = [read(images, f"5CAN{i:03d}") for i in range(205)]
+    page = post(client, "/search", {"plate": "5CAN*", "purpose": "canvass", "case_number": "24-3"},
+                token_from="/search").get_data(as_text=True)
+    assert "5CAN000" in page and "5CAN204" in page
+    search = AccessRecord.get(AccessRecord.action == "search")
+    assert set(search.detail.removeprefix("read ids ").split(",")) == {str(r.id) for r in stored}
+    wanted_page = post(client, "/hotlists/wanted", {"plate": "5CAN00?", "reason": "shooting",
+                                                    "case_number": "24-9", "days": "7"},
+                       token_from="/hotlists/wanted")
+    assert wanted_page.status_code == 200
+    checked = AccessRecord.get(AccessRecord.action == "reads.search")
+    assert set(checked.detail.split("; ids ")[1].split(",")) == {str(r.id) for r in stored[:10]}

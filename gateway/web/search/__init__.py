@@ -78,7 +78,9 @@ def index():
         audit.record(
             "search", username=current_user().username, query=described or "all reads",
             purpose=purpose, case_number=case_number, outcome=f"{len(results)} results",
-            detail="read ids " + ",".join(str(r.id) for r in results[:200]),
+            # every read the results page shows (up to MAX_RESULTS), so that who saw a read can
+            # be answered from the record alone (policy 462.5(b), 462.5(e))
+            detail="read ids " + ",".join(str(r.id) for r in results),
         )
         set_search_context(purpose, case_number, (r.id for r in results))
     return render_template("search/index.html", form=form, results=results)

@@ -57,7 +57,9 @@ def do_search(args) -> int:
                      case_number=args.case_number, outcome="error", detail=str(exc))
         raise
     audit.record("reads.search", username=who, query=query, purpose=args.purpose,
-                 case_number=args.case_number, detail=f"{len(reads)} reads")
+                 case_number=args.case_number,
+                 # which reads were shown, not only how many (policy 462.5(b), 462.5(e))
+                 detail=f"{len(reads)} reads: ids " + ",".join(str(r.id) for r in reads))
     rows = [{"id": r.id, "plate": r.plate, "confidence": r.confidence, "seen_at": r.seen_at,
              "board_id": r.board_id, "latitude": r.latitude, "longitude": r.longitude,
              "upload_state": r.upload_state, "crop_sha256": r.crop_sha256} for r in reads]
