@@ -432,3 +432,27 @@ def test_a_search_records_every_read_its_results_show(client, images):
     assert wanted_page.status_code == 200
     checked = AccessRecord.get(AccessRecord.action == "reads.search")
     assert set(checked.detail.split("; ids ")[1].split(",")) == {str(r.id) for r in stored[:10]}
+
+
+def test_a_clets_lists_plates_are_not_shown_or_searchable_without_clets(client, images, tmp_path):
+    # Policy 462.3(e): the plates on a CLETS list are CLETS data; the page's plate filter was a
+    # plate query against the stolen-vehicle list for an officer not authorised for CLETS.
+    from _store_helpers import clew_file
+
+    from gateway.hotlist.importer import import_file
+
+    import_file(clew_file(tmp_path / "svs.tbl", [("4STL123", "CA"), ("5STL456", "CA")]), "clew", "svs",
+                username="t")
+    svs = HotlistList.get(HotlistList.name == "svs")
+    mine = wanted("7OWN777")
+    HotlistEntry.create(hotlist=mine.hotlist, plate="7FRM777", from_clets=True, list_code="wanted")
+    sign_in(client, make_user("plain", clets=False))
+    page = client.get(f"/hotlists/{svs.id}?plate=4STL").get_data(as_text=True)
+    assert "4STL123" not in page and "5STL456" not in page and "clets-restricted" in page
+    assert AccessRecord.get(AccessRecord.action == "hotlist.view").outcome.startswith("restricted")
+    page = client.get(f"/hotlists/{mine.hotlist_id}").get_data(as_text=True)
+    assert "7OWN777" in page and "7FRM777" not in page
+    cleared = client.application.test_client()
+    sign_in(cleared, make_user("cleared", clets=True))
+    assert "4STL123" in cleared.get(f"/hotlists/{svs.id}?plate=4STL").get_data(as_text=True)
+    assert "7FRM777" in cleared.get(f"/hotlists/{mine.hotlist_id}").get_data(as_text=True)

@@ -33,14 +33,19 @@ def entries(list_id: int):
         abort(404)
     page = page_number(request.args)
     plate = request.args.get("plate", "").strip().upper()[:16]
+    user = current_user()
+    # The plates on a CLETS list (and the filter, a plate query against it) are CLETS data:
+    # a user without CLETS sees neither, only the list's size (policy 462.3(e)).
+    restricted = hotlist.from_clets and not user.clets_authorized
     query = HotlistEntry.select().where(HotlistEntry.hotlist == hotlist)
+    if not user.clets_authorized:
+        query = query.where(HotlistEntry.from_clets == False)  # noqa: E712 - peewee expression
     if plate:
         query = query.where(HotlistEntry.plate.contains(plate))
-    rows = list(query.order_by(HotlistEntry.plate).paginate(page, PAGE))
-    user = current_user()
+    rows = [] if restricted else list(query.order_by(HotlistEntry.plate).paginate(page, PAGE))
     audit.record("hotlist.view", username=user.username, query=f"list {hotlist.name}"
-                 + (f" plate~{plate}" if plate else ""), detail=f"page {page}, {len(rows)} entries")
-    restricted = hotlist.from_clets and not user.clets_authorized
+                 + (f" plate~{plate}" if plate else ""), detail=f"page {page}, {len(rows)} entries",
+                 outcome="restricted: not CLETS-authorised" if restricted else "ok")
     return render_template("hotlists/entries.html", hotlist=hotlist, rows=rows, page=page,
                            plate=plate, restricted=restricted, more=len(rows) == PAGE)
 
