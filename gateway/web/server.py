@@ -14,9 +14,9 @@ from gateway.errors import AlprError
 
 logger = logging.getLogger(__name__)
 
-IDLE_SWEEP_S = 6 * 3600
+IDLE_SWEEP_S = 6 * 3600  # accounts unused for 90 days are disabled (CJIS), checked this often
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
-LOOPBACK = "127.0.0.1"  # accounts unused for 90 days are disabled (CJIS), checked this often
+LOOPBACK = "127.0.0.1"
 
 
 class WebServerError(AlprError):
