@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
+
+from peewee import DatabaseError
 
 from gateway.events import bus
 from gateway.store.images import ImageStore
@@ -64,13 +67,20 @@ def prune_delivered_images(images: ImageStore, batch: int = 200) -> tuple[int, i
 
 
 def warn(message: str) -> None:
-    """Tell the officer: an event now and a lasting Setting the UI shows."""
+    """Tell the officer: an event now and a lasting Setting the UI shows.
+
+    Never raises: on a disk that is really full the database cannot take the Setting either
+    ("database or disk is full"), and that must neither stop the event nor hide the caller's own
+    error (DiskFullError) behind a database one."""
     logger.warning("%s", message)
-    value = {"message": message, "at": str(utcnow())}
-    Setting.insert(key=WARNING_KEY, value=value, updated_at=utcnow()).on_conflict(
-        conflict_target=[Setting.key], update={Setting.value: value, Setting.updated_at: utcnow()}
-    ).execute()
     bus.publish("warning", source="disk", message=message)
+    value = {"message": message, "at": str(utcnow())}
+    try:
+        Setting.insert(key=WARNING_KEY, value=value, updated_at=utcnow()).on_conflict(
+            conflict_target=[Setting.key], update={Setting.value: value, Setting.updated_at: utcnow()}
+        ).execute()
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        logger.warning("the disk warning could not be kept in the database: %s", exc)
 
 
 def clear_warning() -> None:
@@ -108,7 +118,12 @@ def free_for_write(images: ImageStore) -> int:
     """
     total = 0
     for _ in range(5):
-        count, _freed = prune_delivered_images(images, batch=500)
+        try:
+            count, _freed = prune_delivered_images(images, batch=500)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            # Marking a read's images pruned is itself a write, which a full disk can refuse.
+            logger.warning("delivered images could not be pruned: %s", exc)
+            break
         total += count
         if count == 0:
             break

@@ -97,6 +97,33 @@ def test_failed_image_flush_stores_no_row_and_warns(db, images, monkeypatch):
     assert save_read(new_read("FULL01"), images).id  # the caller kept it and tries again
 
 
+def test_disk_full_for_the_database_too_still_warns_and_raises_disk_full(db, images, monkeypatch):
+    # A really full disk refuses the images and the database's own writes alike: the warning
+    # must still reach the officer, and the caller must get DiskFullError, not a database error.
+    from peewee import OperationalError
+
+    from gateway.store.images import DiskFullError
+
+    delivered = save_read(new_read("DONE333"), images)
+    Read.update(upload_state="done").where(Read.id == delivered.id).execute()
+
+    def full(self, *_):
+        raise DiskFullError("the disk holding the images is full")
+
+    def db_full(*_args, **_kwargs):
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ImageStore, "stage", full)
+    monkeypatch.setattr(Read, "update", db_full)
+    monkeypatch.setattr(Setting, "insert", db_full)
+    sub = bus.subscribe()
+    with pytest.raises(DiskFullError):
+        save_read(new_read("FULL02"), images)
+    events = drain(sub)
+    sub.close()
+    assert any(e.kind == "warning" and e.data["source"] == "disk" for e in events)
+
+
 def test_entry_added_while_a_read_is_being_written_still_alerts(db, images):
     from gateway.hotlist import match
     from gateway.hotlist.wanted import add_wanted
