@@ -52,22 +52,29 @@ def _active_holds():
     return EvidenceHold.select(EvidenceHold.read).where(EvidenceHold.lifted_at.is_null())
 
 
-def delete_reads(ids: list[int], images: ImageStore) -> int:
-    """Delete reads (and their alerts) and every image no remaining read uses."""
+def delete_reads(ids: list[int], images: ImageStore) -> tuple[list[int], int]:
+    """Delete reads (and their alerts) and every image no remaining read uses, except reads under
+    an active hold: one placed after `ids` were chosen (from another process, while this purge
+    runs) still keeps its read. Returns the ids deleted and the images removed."""
+    deleted: list[int] = []
     removed = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        shas = set()
-        for crop, context in Read.select(Read.crop_sha256, Read.context_sha256).where(
-                Read.id.in_(chunk)).tuples():
-            shas.update(s for s in (crop, context) if s)
-        with database.atomic():
-            Read.delete().where(Read.id.in_(chunk)).execute()
+        # IMMEDIATE: no hold can be placed between the check and the delete.
+        with database.atomic(lock_type="IMMEDIATE"):
+            gone = [rid for (rid,) in Read.select(Read.id).where(
+                Read.id.in_(chunk) & Read.id.not_in(_active_holds())).tuples()]
+            shas = set()
+            for crop, context in Read.select(Read.crop_sha256, Read.context_sha256).where(
+                    Read.id.in_(gone)).tuples():
+                shas.update(s for s in (crop, context) if s)
+            Read.delete().where(Read.id.in_(gone)).execute()
+        deleted += gone
         # Files after the commit: a crash in between leaves an orphan file, never a dangling row.
         for sha in shas:
             if not diskspace.referenced(sha) and images.delete(sha):
                 removed += 1
-    return removed
+    return deleted, removed
 
 
 def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
@@ -76,11 +83,12 @@ def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
     result = RetentionResult()
     cutoff = retention_cutoff(now, store.retention_days)
     old = Read.select(Read.id, Read.upload_state).where(Read.seen_at < cutoff)
-    expired = list(old.where(Read.id.not_in(_active_holds())).tuples())
+    expired = dict(old.where(Read.id.not_in(_active_holds())).tuples())
+    purged, removed = delete_reads(list(expired), images)
+    result.removed_images += removed
+    result.purged_reads = len(purged)
+    result.purged_undelivered = sum(1 for rid in purged if expired[rid] != "done")
     result.held_past_retention = old.where(Read.id.in_(_active_holds())).count()
-    result.purged_undelivered = sum(1 for _, state in expired if state != "done")
-    result.removed_images += delete_reads([rid for rid, _ in expired], images)
-    result.purged_reads = len(expired)
     if result.purged_undelivered:
         logger.warning("%d reads reached day %d before the regional server had them; purged as "
                        "policy requires", result.purged_undelivered, store.retention_days + 1)
@@ -90,8 +98,9 @@ def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
         (Read.upload_state == "done")
         & (fn.COALESCE(Read.images_uploaded_at, Read.uploaded_at) < cache_cutoff)
         & Read.id.not_in(_active_holds())).tuples()]
-    result.removed_images += delete_reads(delivered, images)
-    result.cache_removed_reads = len(delivered)
+    cached, removed = delete_reads(delivered, images)
+    result.removed_images += removed
+    result.cache_removed_reads = len(cached)
 
     from gateway.hotlist import wanted
 

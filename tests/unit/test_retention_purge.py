@@ -109,3 +109,23 @@ def test_expired_hotlist_entries_are_removed(db, images):
     result = retention.run(images, STORE, now=utcnow() + dt.timedelta(minutes=1))
     assert result.expired_entries == 1
     assert [e.plate for e in HotlistEntry.select()] == ["LIVE1"]
+
+
+def test_a_hold_placed_while_retention_runs_still_keeps_the_read(db, images, monkeypatch):
+    # The gateway's retention stage picks the expired reads, then deletes them; an administrator's
+    # hold placed in between (another process) must still keep its read, and its hold.
+    held = store(images, "HELD401", 401)
+    gone = store(images, "GONE402", 402)
+    real_delete = retention.delete_reads
+
+    def hold_meanwhile(ids, imgs):
+        if held.id in ids:
+            holds.place([held.id], "24-0118", "sgt1", reason="placed during the purge")
+        return real_delete(ids, imgs)
+
+    monkeypatch.setattr(retention, "delete_reads", hold_meanwhile)
+    result = retention.run(images, STORE, now=NOW)
+    assert Read.get_or_none(Read.id == held.id) is not None and images.exists(held.crop_sha256)
+    assert EvidenceHold.select().where(EvidenceHold.read == held.id).count() == 1
+    assert Read.get_or_none(Read.id == gone.id) is None
+    assert result.purged_reads == 1 and result.held_past_retention == 1
