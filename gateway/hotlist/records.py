@@ -74,10 +74,27 @@ def read_text(path) -> list[str]:
     """The file's lines; latin-1 as the fallback because old exports are not UTF-8.
 
     utf-8-sig drops the byte-order mark Excel writes at the start of a "CSV UTF-8" file, which
-    otherwise stuck to the first header name and got a correct file refused."""
+    otherwise stuck to the first header name and got a correct file refused. A file with a UTF-16
+    byte-order mark (Excel's "Unicode Text", Windows PowerShell's `>` and Out-File) is decoded as
+    such; before, the latin-1 fallback turned it into NUL-strewn text refused as a bad header. A
+    file still holding NUL characters (UTF-16 without the mark, UTF-32, a compressed or binary
+    file) is refused as what it is, not line by line as garbage."""
     data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = "\x00"  # a torn UTF-16 file: refused below
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    if "\x00" in text:
+        problems = Problems(str(path))
+        problems.add(text[:text.index("\x00")].count("\n") + 1,
+                     "the file holds NUL characters: it is not plain text (UTF-16 without a "
+                     "byte-order mark, UTF-32, or a compressed or binary file); save it as UTF-8 "
+                     "text (CSV UTF-8 in Excel) and import that")
+        problems.raise_if_any()
     return text.splitlines()

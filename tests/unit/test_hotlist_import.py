@@ -165,3 +165,30 @@ def test_cli_rejection_exits_1_with_message(tmp_path, capsys):
     assert main(["--data", str(tmp_path / "data"), "hotlist", "import", str(path),
                  "--format", "clew", "--list", "svs"]) == 1
     assert "previous list stays active" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt,encoding", [("csv", "utf-16-le"), ("csv", "utf-16-be"),
+                                          ("clew", "utf-16-le")])
+def test_a_utf16_file_with_a_byte_order_mark_is_imported(db, tmp_path, fmt, encoding):
+    # Excel's "Unicode Text" and Windows PowerShell's `>` write UTF-16 with a byte-order mark.
+    if fmt == "csv":
+        text = "plate,state,list,description\r\n7abc-123,CA,local,Café van\r\n"
+    else:
+        text = clew_file(tmp_path / "plain.tbl", [("7ABC123", "CA")]).read_text()
+    path = tmp_path / f"list.{fmt}"
+    path.write_bytes(("\ufeff" + text).encode(encoding))
+    assert import_file(path, fmt, "local", username="t").entries == 1
+    assert plates_of("local") == {"7ABC123"}
+    if fmt == "csv":
+        assert HotlistEntry.get(HotlistEntry.plate == "7ABC123").description == "Café van"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "clew", "ncic"])
+def test_a_file_that_is_not_text_is_refused_as_such_and_the_list_stays(db, tmp_path, fmt):
+    import_file(clew_file(tmp_path / "old.tbl", [("OLD111", "CA")]), "clew", "local", username="t")
+    path = tmp_path / "list.dat"
+    # UTF-16 without its byte-order mark; a gzip or zip file holds NULs as well.
+    path.write_bytes("plate,state,list,description\n7ABC123,CA,local,van\n".encode("utf-16-le"))
+    with pytest.raises(HotlistFormatError, match="line 1: the file holds NUL characters"):
+        import_file(path, fmt, "local", username="t")
+    assert plates_of("local") == {"OLD111"}
