@@ -4,7 +4,8 @@
     ABC123  CA0120180627          plate 0-7, state 8-9, county 10-11, date of loss 12-19
     TOTAL RECORD 0000072          footer: the count of records
 
-A missing or miscounted footer means a truncated download: rejected.
+A missing or miscounted footer means a truncated download: rejected; so is
+a file of no records, which would otherwise empty the list it replaces.
 A state list runs to a million records, so the well-formed records are
 found by one regex pass over the whole text; only if some line is not one
 of them is the file walked line by line to name the bad lines.
@@ -54,7 +55,11 @@ def parse(path: Path, list_code: str = "") -> tuple[list[Parsed], dict]:
     entries = _fast(body, code)
     if entries is None:
         entries = _line_by_line(body, code, problems)
-    if not problems.items and footer_count != len(entries):
+    if not entries and not problems.items:
+        # As the CSV and NCIC parsers do: a state list is never empty, and an empty file that
+        # only looks complete (a failed export) would otherwise wipe out the list it replaces.
+        problems.add(2, "the file holds no records")
+    elif not problems.items and footer_count != len(entries):
         problems.add(footer_at + 1, f"the footer counts {footer_count} records but the file "
                                     f"holds {len(entries)}: truncated or damaged")
     problems.raise_if_any()

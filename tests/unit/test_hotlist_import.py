@@ -192,3 +192,14 @@ def test_a_file_that_is_not_text_is_refused_as_such_and_the_list_stays(db, tmp_p
     with pytest.raises(HotlistFormatError, match="line 1: the file holds NUL characters"):
         import_file(path, fmt, "local", username="t")
     assert plates_of("local") == {"OLD111"}
+
+
+def test_a_clew_file_of_no_records_is_refused_and_the_list_stays(db, tmp_path):
+    # Header and a matching 'TOTAL RECORD 0000000' footer: complete-looking, but it would empty
+    # the stolen-vehicle list; CSV and NCIC files of no entries are refused the same way.
+    import_file(clew_file(tmp_path / "old.tbl", [("OLD111", "CA")]), "clew", "svs", username="t")
+    empty = clew_file(tmp_path / "svs.tbl", [])
+    with pytest.raises(HotlistFormatError, match="line 2: the file holds no records"):
+        import_file(empty, "clew", "svs", username="t")
+    assert plates_of("svs") == {"OLD111"}
+    assert [h.entry for h in match.get_matcher().match(["OLD111"])] == ["OLD111"]
