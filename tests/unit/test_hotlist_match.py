@@ -161,3 +161,23 @@ def test_shortened_key_filter_has_no_false_negatives():
     assert m._may_be_shortened(fold("QX7QX7X"))
     misses = sum(m._may_be_shortened(fold("".join(rng.choices(alphabet, k=7)))) for _ in range(2000))
     assert misses < 200
+
+
+def test_cli_wanted_entry_given_a_date_matches_through_that_day(db, datadir, capsys, monkeypatch):
+    # `--expires 2026-12-31` means through that day, as a CSV list's `expires` does; taken as
+    # midnight, the entry went silent a day early (and today's date was refused as past).
+    import json
+
+    from _store_helpers import cli_account, proof
+
+    from tools.cli.main import main
+
+    today = utcnow().date()
+    det = cli_account("det1")
+    code = main(["--data", str(datadir.root), "hotlist", "add", "HKF123", "--reason", "robbery",
+                 "--case", "C-1", "--expires", today.isoformat(), "--json",
+                 *proof(monkeypatch, det)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["expires_at"].startswith(f"{today.isoformat()} 23:59:59")
+    assert [h.entry for h in match.get_matcher().match(["HKF123"])] == ["HKF123"]

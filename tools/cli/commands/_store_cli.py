@@ -129,13 +129,16 @@ def store(args) -> Store:
     return open_store(common.datadir(args), common.config(args))
 
 
-def when(text: str | None, option: str) -> dt.datetime | None:
-    """An ISO date or date-time, taken as UTC; None for None."""
+def when(text: str | None, option: str, end_of_day: bool = False) -> dt.datetime | None:
+    """An ISO date or date-time, taken as UTC; None for None. A bare date is its first moment, or
+    with `end_of_day` its last second (an expiry: the entry holds through the day named, as a CSV
+    hotlist's `expires` does)."""
     if text is None:
         return None
     try:
         if len(text) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+            return dt.datetime.combine(dt.date.fromisoformat(text),
+                                       dt.time(23, 59, 59) if end_of_day else dt.time())
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"{option} {text!r} is not an ISO date (YYYY-MM-DD or "

@@ -43,7 +43,8 @@ def register(subparsers) -> None:
     p.add_argument("plate")
     p.add_argument("--reason", required=True)
     p.add_argument("--case", required=True, dest="case_number")
-    p.add_argument("--expires", required=True, help="ISO date or date-time, UTC")
+    p.add_argument("--expires", required=True,
+                   help="ISO date (the entry holds through that day) or date-time, UTC")
     p.add_argument("--state", default="")
     p.add_argument("--description", default="")
     # it shows the stored reads the new entry matches: a proven, trained account
@@ -87,7 +88,7 @@ def do_lists(args) -> int:
 
 
 def do_add(args) -> int:
-    expires = sc.when(args.expires, "--expires")
+    expires = sc.when(args.expires, "--expires", end_of_day=True)
     st = sc.store(args)
     who = sc.person(args, st, "`alpr hotlist add`")
     entry, found = wanted.add_wanted(args.plate, reason=args.reason, case_number=args.case_number,
