@@ -120,8 +120,12 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
 def _replace(path: Path, fmt: str, list_name: str, entries: list[Parsed], sha: str, *, username: str,
              priority: int | None, covert: bool | None, description: str | None) -> int:
     """The one transaction of an import: old entries out, new in, the list's record, the access
-    record. Returns how many entries were replaced."""
-    with database.atomic():
+    record. Returns how many entries were replaced.
+
+    IMMEDIATE: the write lock first. A transaction that reads (get_or_create) and then asks for
+    the lock gets "database is locked" at once, without SQLite's busy wait, while the running
+    gateway stores a read."""
+    with database.atomic(lock_type="IMMEDIATE"):
         lst, _ = HotlistList.get_or_create(name=list_name, defaults={"source": fmt,
                                                                      "priority": NEW_LIST_PRIORITY[fmt]})
         replaced = HotlistEntry.delete().where(HotlistEntry.hotlist == lst).execute()
@@ -166,7 +170,7 @@ def delete_list(list_name: str, *, username: str) -> int:
     lst = HotlistList.get_or_none(HotlistList.name == list_name)
     if lst is None:
         raise HotlistImportError(f"no hotlist named {list_name!r}")
-    with database.atomic():
+    with database.atomic(lock_type="IMMEDIATE"):
         count = HotlistEntry.delete().where(HotlistEntry.hotlist == lst).execute()
         lst.delete_instance()
         match.bump_generation()

@@ -49,7 +49,7 @@ def add_wanted(plate: str, *, reason: str, case_number: str, expires_at: dt.date
         raise WantedError("the expiry is already past")
     if expires_at > now + dt.timedelta(days=MAX_DAYS):
         raise WantedError(f"the expiry is more than {MAX_DAYS} days away; enter it again later")
-    with database.atomic():
+    with database.atomic(lock_type="IMMEDIATE"):
         lst, _ = HotlistList.get_or_create(
             name=list_name, defaults={"source": "officer", "priority": priority,
                                       "description": "officer-entered wanted plates"})
@@ -91,7 +91,7 @@ def remove(entry_id: int, *, username: str, note: str = "") -> None:
     entry = HotlistEntry.get_or_none(HotlistEntry.id == entry_id)
     if entry is None:
         raise WantedError(f"no hotlist entry with id {entry_id}")
-    with database.atomic():
+    with database.atomic(lock_type="IMMEDIATE"):
         entry.delete_instance()
         match.bump_generation()
         audit.record("hotlist.remove", username=username, query=entry.plate,
@@ -103,7 +103,7 @@ def remove(entry_id: int, *, username: str, note: str = "") -> None:
 def purge_expired(now: dt.datetime | None = None, username: str = "system") -> int:
     """Delete entries whose expiry has passed (they already match nothing)."""
     now = now or utcnow()
-    with database.atomic():
+    with database.atomic(lock_type="IMMEDIATE"):
         count = HotlistEntry.delete().where(HotlistEntry.expires_at <= now).execute()
         if count:
             match.bump_generation()
