@@ -84,7 +84,9 @@ def warn(message: str) -> None:
 
 
 def clear_warning() -> None:
+    """Space is back: the lasting warning goes, and an empty one takes it off the live screen."""
     Setting.delete().where(Setting.key == WARNING_KEY).execute()
+    bus.publish("warning", source="disk", message="")
 
 
 def current_warning() -> dict | None:

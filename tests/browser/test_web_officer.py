@@ -175,3 +175,16 @@ def test_portrait_tablet_live_page_fits_the_screen(gateway, browser):
         assert watch.errors == [], watch.errors
     finally:
         context.close()
+
+
+def test_disk_warning_bar_follows_the_store(gateway, page):
+    """The store's full-disk warning reaches the open live screen, and goes when space is back."""
+    from gateway.store import diskspace
+
+    SignInPage(page, gateway.url).sign_in(make_user("diskwatch1"))
+    page.wait_for_selector("#stream-state:text('live')")
+    assert page.is_hidden("#disk-warning")
+    diskspace.warn("the car's disk is full: reads could not be stored")
+    page.wait_for_selector("#disk-warning:text('reads could not be stored')", state="visible")
+    diskspace.clear_warning()
+    page.wait_for_selector("#disk-warning", state="hidden")

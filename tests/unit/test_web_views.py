@@ -95,6 +95,23 @@ def test_stream_replays_what_was_missed_after_reconnect(client, images):
     assert f'"id": {second.id}, ' in body and f'"id": {first.id}, ' not in body
 
 
+def test_live_page_shows_the_disk_warning_until_it_is_cleared(client, images):
+    # The store warns of a full disk by an event and a lasting Setting; the live screen showed
+    # neither, so the officer learned nothing while reads could not be stored.
+    from gateway.store import diskspace
+
+    sign_in(client, make_user())
+    assert 'id="disk-warning" role="alert" hidden' in client.get("/live").get_data(as_text=True)
+    response = client.get("/live/stream", buffered=False)
+    diskspace.warn("the car's disk is full: reads could not be stored")
+    body = b"".join(response.response).decode()
+    assert 'event: warning\ndata: {"source": "disk", "message": "the car' in body
+    page = client.get("/live").get_data(as_text=True)
+    assert 'id="disk-warning" role="alert">' in page and "reads could not be stored" in page
+    diskspace.ensure_free(images, min_free_mb=1)
+    assert 'id="disk-warning" role="alert" hidden' in client.get("/live").get_data(as_text=True)
+
+
 def test_live_page_and_fragments_show_reads_and_images(client, images):
     sign_in(client, make_user())
     stored = read(images, "5QRS321")

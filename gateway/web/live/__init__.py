@@ -25,7 +25,7 @@ from peewee import fn
 
 from gateway.accounts.roles import can
 from gateway.events import bus
-from gateway.store import audit, websessions
+from gateway.store import audit, diskspace, websessions
 from gateway.store.images import ImageStoreError
 from gateway.store.models import Alert, Read
 from gateway.web.context import ctx
@@ -67,6 +67,7 @@ def index():
     alerts = _open_alerts(user) if can(user.role, "alerts") else []
     return render_template("live/index.html", reads=reads, alerts=alerts,
                            hit_reads={a.read_id for a in alerts},
+                           disk_warning=diskspace.current_warning(),
                            details=entry_details(user, alerts[0]) if alerts else None)
 
 

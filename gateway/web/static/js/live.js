@@ -100,5 +100,13 @@
   });
   source.addEventListener("read", function (ev) { addRead(JSON.parse(ev.data)); });
   source.addEventListener("alert", function (ev) { addAlert(JSON.parse(ev.data)); });
+  // The store's disk warning (reads may not be stored); an empty message: space is back.
+  var disk = document.getElementById("disk-warning");
+  source.addEventListener("warning", function (ev) {
+    var data = JSON.parse(ev.data);
+    if (!disk || data.source !== "disk") { return; }
+    disk.textContent = data.message || "";
+    disk.hidden = !data.message;
+  });
   window.addEventListener("pagehide", function () { source.close(); });
 })();
