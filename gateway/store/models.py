@@ -74,8 +74,8 @@ class Read(BaseModel):
     camera = CharField(default="")
     latitude = FloatField(null=True)
     longitude = FloatField(null=True)
-    crop_sha256 = CharField(default="")  # images/<aa>/<sha>.jpg
-    context_sha256 = CharField(default="")
+    crop_sha256 = CharField(default="", index=True)  # images/<aa>/<sha>.jpg (index: m0005)
+    context_sha256 = CharField(default="", index=True)
     box = JSONField(null=True)  # [x, y, w, h] in the context image
     frames = IntegerField(default=1)
     # pending -> data_sent -> done (images confirmed) ; images removed after the cache period

@@ -6,6 +6,9 @@
 - The car's own copy: once the regional server has the read and its images
   (upload_state "done"), the car keeps it `image_cache_days` more, then
   removes it (held reads stay).
+- Image files no read names any more (a crash between a purge's commit and its
+  file deletes, an image replaced under its read) are removed once they are
+  an hour old (`remove_orphans`); younger ones may be a read being stored.
 - Then free space is checked (diskspace.ensure_free).
 Each run is written to the access record with its counts.
 """
@@ -14,6 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
+import time
 from dataclasses import asdict, dataclass
 
 from peewee import fn
@@ -25,6 +31,10 @@ from gateway.store.models import EvidenceHold, Read, database, utcnow
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
+# An image is put in place a moment before its row is written (ImageStore.put, the file-by-file
+# path) or after it: younger files are left to the next run.
+ORPHAN_GRACE_S = 3600
+_IMAGE_NAME = re.compile(r"([0-9a-f]{64})\.jpg")
 
 
 @dataclass
@@ -37,6 +47,7 @@ class RetentionResult:
     expired_entries: int = 0
     free_mb: float = 0.0
     pruned_image_reads: int = 0
+    orphan_images: int = 0
     warning: dict | None = None
 
     def as_dict(self) -> dict:
@@ -77,6 +88,40 @@ def delete_reads(ids: list[int], images: ImageStore) -> tuple[list[int], int]:
     return deleted, removed
 
 
+def remove_orphans(images: ImageStore, grace_s: float = ORPHAN_GRACE_S) -> int:
+    """Remove image files no read refers to (as `diskspace.referenced` counts them) that are
+    older than `grace_s`; returns how many. One indexed range query per `images/<aa>/` folder."""
+    if not images.root.is_dir():
+        return 0
+    cutoff = time.time() - grace_s
+    removed = 0
+    for folder in sorted(os.scandir(images.root), key=lambda e: e.name):
+        if not (len(folder.name) == 2 and folder.is_dir()):
+            continue
+        found = set()
+        with os.scandir(folder.path) as entries:
+            for entry in entries:
+                name = _IMAGE_NAME.fullmatch(entry.name)
+                try:
+                    if name and name[1].startswith(folder.name) and entry.stat().st_mtime < cutoff:
+                        found.add(name[1])
+                except FileNotFoundError:
+                    continue
+        if not found:
+            continue
+        low, high = folder.name, folder.name + "g"  # every hex name starting with the folder's
+        used = set()
+        for column in (Read.crop_sha256, Read.context_sha256):
+            used.update(sha for (sha,) in Read.select(column).where(
+                column.between(low, high) & Read.images_pruned_at.is_null()).tuples())
+        for sha in found - used:
+            if not diskspace.referenced(sha) and images.delete(sha):  # a read stored meanwhile
+                removed += 1
+    if removed:
+        logger.info("removed %d image files no read refers to", removed)
+    return removed
+
+
 def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
         username: str = "system") -> RetentionResult:
     now = now or utcnow()
@@ -105,6 +150,7 @@ def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
     from gateway.hotlist import wanted
 
     result.expired_entries = wanted.purge_expired(now, username)
+    result.orphan_images = remove_orphans(images)
     disk = diskspace.ensure_free(images, store.min_free_mb)
     result.free_mb = disk["free_mb"]
     result.pruned_image_reads = disk["pruned_reads"]
@@ -114,7 +160,8 @@ def run(images: ImageStore, store: StoreConfig, now: dt.datetime | None = None,
                        f"{cache_cutoff.isoformat()}Z",
                  detail=(f"purged {result.purged_reads} ({result.purged_undelivered} undelivered), "
                          f"cache removed {result.cache_removed_reads}, images removed "
-                         f"{result.removed_images}, kept under hold {result.held_past_retention}"))
+                         f"{result.removed_images}, kept under hold {result.held_past_retention}, "
+                         f"orphan images removed {result.orphan_images}"))
     return result
 
 

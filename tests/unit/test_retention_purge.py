@@ -129,3 +129,29 @@ def test_a_hold_placed_while_retention_runs_still_keeps_the_read(db, images, mon
     assert EvidenceHold.select().where(EvidenceHold.read == held.id).count() == 1
     assert Read.get_or_none(Read.id == gone.id) is None
     assert result.purged_reads == 1 and result.held_past_retention == 1
+
+
+def test_image_files_no_read_refers_to_are_removed_after_a_grace_period(db, images, monkeypatch):
+    # A crash between a purge's commit and its file deletes (or an image replaced under a read)
+    # leaves files no row names: nothing ever removed them, so they outlived day 366 and took
+    # disk space that the full-disk pruning could not find.
+    import os
+    import time
+
+    gone = store(images, "GONE403", 403)
+    kept = store(images, "KEEP010", 10)
+    monkeypatch.setattr(ImageStore, "delete", lambda self, sha: False)  # the crash
+    retention.run(images, STORE, now=NOW)
+    monkeypatch.undo()
+    assert Read.get_or_none(Read.id == gone.id) is None and images.exists(gone.crop_sha256)
+    fresh = images.put(b"written a moment ago, its row not yet committed")
+    old = time.time() - 2 * 3600
+    for sha in (gone.crop_sha256, gone.context_sha256, kept.crop_sha256):
+        os.utime(images.path(sha), (old, old))
+    result = retention.run(images, STORE, now=NOW)
+    assert result.orphan_images == 2
+    assert not images.exists(gone.crop_sha256) and not images.exists(gone.context_sha256)
+    assert images.exists(kept.crop_sha256) and images.exists(kept.context_sha256)
+    assert images.exists(fresh)  # too new to tell from an image being stored right now
+    assert "orphan images removed 2" in AccessRecord.select().where(
+        AccessRecord.action == "retention.purge").order_by(AccessRecord.id.desc()).first().detail

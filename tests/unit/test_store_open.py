@@ -86,3 +86,18 @@ def test_cli_does_not_hide_programming_errors(tmp_path, monkeypatch):
     monkeypatch.setattr("tools.cli.commands.hotlist.do_lists", lambda _args: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         cli.main(["--data", str(tmp_path / "data"), "hotlist", "lists"])
+
+
+def test_an_older_database_gains_the_image_indexes(tmp_path):
+    path = tmp_path / "alpr.db"
+    db = open_database(path)
+    db.execute_sql('DROP INDEX "read_crop_sha256"')
+    db.execute_sql('DROP INDEX "read_context_sha256"')
+    db.execute_sql("PRAGMA user_version = 4")
+    db.close()
+    db = open_database(path)
+    names = {row[0] for row in db.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'read'")}
+    assert {"read_crop_sha256", "read_context_sha256"} <= names
+    assert (tmp_path / "backups" / "alpr.v0004.db").exists()
+    db.close()

@@ -25,7 +25,8 @@ def do_run(args) -> int:
     out = result.as_dict()
     human = (f"purged {result.purged_reads} reads on day {st.config.store.retention_days + 1} "
              f"({result.purged_undelivered} never delivered); {result.cache_removed_reads} "
-             f"delivered reads past the cache removed; {result.removed_images} images removed; "
+             f"delivered reads past the cache removed; {result.removed_images} images removed "
+             f"(and {result.orphan_images} no read referred to); "
              f"{result.held_past_retention} kept under hold; {result.free_mb:.0f} MB free")
     if result.warning:
         human += f"\nWARNING: {result.warning['message']}"
