@@ -75,8 +75,11 @@ def _sha256(path: Path) -> str:
 
 def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
                 priority: int | None = None, covert: bool | None = None,
-                description: str | None = None) -> ImportResult:
-    """Replace list `list_name` with the entries of `path`; see the module docstring."""
+                description: str | None = None, origin: dict | None = None) -> ImportResult:
+    """Replace list `list_name` with the entries of `path`; see the module docstring.
+
+    `origin`: where the list came from, kept on it in the import's own transaction instead of the
+    file's format and hash ({"source", "version", "sha256"}: the regional sync's)."""
     started = time.monotonic()
     path = Path(path)
     if fmt not in PARSERS:
@@ -94,7 +97,7 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
     sha = _sha256(path)
     try:
         replaced = _replace(path, fmt, list_name, entries, sha, username=username, priority=priority,
-                            covert=covert, description=description)
+                            covert=covert, description=description, origin=origin)
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         # A full disk fails the insert, SQLite rolls the transaction back itself, and peewee's own
         # rollback then fails too ("cannot rollback"), hiding the cause: db.problem finds it in
@@ -118,7 +121,8 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
 
 
 def _replace(path: Path, fmt: str, list_name: str, entries: list[Parsed], sha: str, *, username: str,
-             priority: int | None, covert: bool | None, description: str | None) -> int:
+             priority: int | None, covert: bool | None, description: str | None,
+             origin: dict | None = None) -> int:
     """The one transaction of an import: old entries out, new in, the list's record, the access
     record. Returns how many entries were replaced.
 
@@ -139,6 +143,10 @@ def _replace(path: Path, fmt: str, list_name: str, entries: list[Parsed], sha: s
         if description is not None:
             lst.description = description
         lst.sha256 = sha
+        if origin is not None:
+            lst.source = origin["source"]
+            lst.version = origin["version"]
+            lst.sha256 = origin["sha256"]
         lst.record_count = len(entries)
         lst.imported_at = utcnow()
         lst.imported_by = username

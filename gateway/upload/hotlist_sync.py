@@ -171,15 +171,16 @@ class HotlistSync:
                 for i, rec in enumerate(records, start=1):
                     _check_record(name, i, rec)
                     writer.writerow([rec.get(k, "") for k in CSV_HEADER])
+            # The list's identity is the server's, kept in the import's own transaction: written
+            # after it, a crash or error in between left a "csv" list of the regional name that
+            # every later sync refused as a local one.
             import_file(tmp, "csv", name, username=USERNAME, priority=int(item.get("priority", 5)),
                         covert=bool(item.get("covert", False)),
-                        description=str(item.get("description", "")))
+                        description=str(item.get("description", "")),
+                        origin={"source": SOURCE, "version": item["version"],
+                                "sha256": item["sha256"]})
         finally:
             Path(tmp).unlink(missing_ok=True)
-        # The importer records the file's hash; the list's identity here is the server's.
-        HotlistList.update(source=SOURCE, version=item["version"], sha256=item["sha256"]).where(
-            HotlistList.name == name
-        ).execute()
         logger.info("hotlist %s updated to version %s (%d records)", name, item["version"][:12],
                     len(records))
 

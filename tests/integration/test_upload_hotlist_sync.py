@@ -155,3 +155,30 @@ def test_the_sync_stage_survives_unexpected_errors_and_says_why(setup):
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_a_sync_cut_short_after_the_import_is_finished_by_the_next(setup, monkeypatch):
+    # The list's regional identity (source, version) was written in a second transaction after
+    # the import's: a crash or a database error in between left a "csv" list of the regional
+    # name, and every later sync refused it as a local list ("rename it").
+    from peewee import OperationalError
+
+    from gateway.upload import hotlist_sync
+
+    _tmp_path, _server, sync = setup
+    hotlists.publish("svs", SVS, priority=2)
+    real_update = HotlistList.update
+
+    def cut_short(*args, **kwargs):
+        if kwargs.get("source") == hotlist_sync.SOURCE:
+            raise OperationalError("disk I/O error")
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(HotlistList, "update", staticmethod(cut_short))
+    first = sync.sync_once()
+    monkeypatch.undo()
+    assert "svs" in first.failed
+    again = sync.sync_once()
+    assert again.ok, again.failed
+    assert _plates("svs") == ["7ABC123", "8XYZ99*"]
+    assert HotlistList.get(HotlistList.name == "svs").source == "regional"
