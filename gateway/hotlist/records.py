@@ -71,7 +71,9 @@ def state_code(text: str) -> str | None:
 
 
 def read_text(path) -> list[str]:
-    """The file's lines; latin-1 as the fallback because old exports are not UTF-8.
+    """The file's lines; Windows-1252 (else latin-1) as the fallback because old exports are not
+    UTF-8. Lines end only at \\n, \\r\\n or \\r: str.splitlines also broke them at NEL (0x85, the
+    "…" Excel writes in Windows-1252), form feeds and other separators inside a record.
 
     utf-8-sig drops the byte-order mark Excel writes at the start of a "CSV UTF-8" file, which
     otherwise stuck to the first header name and got a correct file refused. A file with a UTF-16
@@ -89,7 +91,10 @@ def read_text(path) -> list[str]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = data.decode("latin-1")
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:  # one of its five undefined bytes
+                text = data.decode("latin-1")
     if "\x00" in text:
         problems = Problems(str(path))
         problems.add(text[:text.index("\x00")].count("\n") + 1,
@@ -97,4 +102,7 @@ def read_text(path) -> list[str]:
                      "byte-order mark, UTF-32, or a compressed or binary file); save it as UTF-8 "
                      "text (CSV UTF-8 in Excel) and import that")
         problems.raise_if_any()
-    return text.splitlines()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the last line's own end, as splitlines has it
+    return lines

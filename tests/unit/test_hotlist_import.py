@@ -247,3 +247,14 @@ def test_import_and_wanted_entry_wait_for_a_gateway_write_instead_of_failing(db,
     wanted.remove(entry.id, username="det1")
     worker.join()
     assert plates_of("wanted") == set()
+
+
+def test_a_windows_1252_csv_with_an_ellipsis_is_read_line_for_line(db, tmp_path):
+    # Excel on Windows saves "CSV" in Windows-1252, where its autocorrected "…" is byte 0x85:
+    # Latin-1 made that NEL, a line break to str.splitlines, and the file was refused with a
+    # line 3 that does not exist.
+    path = tmp_path / "local.csv"
+    path.write_bytes("plate,state,list,description\r\n7ABC123,CA,local,Stolen… café van\r\n"
+                     .encode("cp1252"))
+    assert import_file(path, "csv", "local", username="t").entries == 1
+    assert HotlistEntry.get(HotlistEntry.plate == "7ABC123").description == "Stolen… café van"
