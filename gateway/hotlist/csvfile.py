@@ -44,7 +44,22 @@ def parse(path: Path, list_code: str = "") -> tuple[list[Parsed], dict]:
     entries: list[Parsed] = []
     expired = 0
     reader = csv.reader(io.StringIO("\n".join(lines[1:])))
-    for no, row in enumerate(reader, start=2):
+    start = 2  # the file line the next record starts on (reader.line_num counts from line 2)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field past csv.field_size_limit: an unbalanced quote
+            problems.add(start, f"not readable as CSV ({exc}): is a quote (\") left unclosed?")
+            break
+        no, start = start, reader.line_num + 2
+        if start - 1 != no:
+            # A record over several lines: in a hotlist, a stray quote that swallowed the lines
+            # after it as one description, entries lost without a word.
+            problems.add(no, f"a quoted field runs on to line {start - 1}: is a quote (\") left "
+                             "unclosed?")
+            continue
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) not in (4, 5) or len(row) > len(header):

@@ -170,7 +170,9 @@ class HotlistSync:
                 # checked while written, not in a pass of its own: a list can hold a million records
                 for i, rec in enumerate(records, start=1):
                     _check_record(name, i, rec)
-                    writer.writerow([rec.get(k, "") for k in CSV_HEADER])
+                    # one line per record: the CSV import refuses a record over several lines
+                    # (there, a stray quote that swallowed the lines after it)
+                    writer.writerow([" ".join(str(rec.get(k, "")).splitlines()) for k in CSV_HEADER])
             # The list's identity is the server's, kept in the import's own transaction: written
             # after it, a crash or error in between left a "csv" list of the regional name that
             # every later sync refused as a local one.

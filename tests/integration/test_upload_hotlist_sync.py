@@ -182,3 +182,10 @@ def test_a_sync_cut_short_after_the_import_is_finished_by_the_next(setup, monkey
     assert again.ok, again.failed
     assert _plates("svs") == ["7ABC123", "8XYZ99*"]
     assert HotlistList.get(HotlistList.name == "svs").source == "regional"
+
+
+def test_a_description_over_several_lines_is_synced_on_one(setup):
+    _tmp_path, _server, sync = setup
+    hotlists.publish("svs", [{"plate": "7ABC123", "list": "svs", "description": "grey van\nCA plates"}])
+    assert sync.sync_once().ok
+    assert HotlistEntry.get(HotlistEntry.plate == "7ABC123").description == "grey van CA plates"

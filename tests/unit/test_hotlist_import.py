@@ -258,3 +258,22 @@ def test_a_windows_1252_csv_with_an_ellipsis_is_read_line_for_line(db, tmp_path)
                      .encode("cp1252"))
     assert import_file(path, "csv", "local", username="t").entries == 1
     assert HotlistEntry.get(HotlistEntry.plate == "7ABC123").description == "Stolen… café van"
+
+
+def test_an_unbalanced_quote_in_a_csv_is_refused_not_swallowing_the_rest(db, tmp_path):
+    # A stray quote made the csv module read every later line into that record's description:
+    # a list of three imported as one entry, or, past 128 KiB, a traceback (csv.Error).
+    import_file(clew_file(tmp_path / "old.tbl", [("OLD111", "CA")]), "clew", "local", username="t")
+    path = tmp_path / "local.csv"
+    path.write_text('plate,state,list,description\n7ABC123,CA,local,"stolen van\n'
+                    "7ABC124,CA,local,x\n7ABC125,CA,local,y\n")
+    with pytest.raises(HotlistFormatError, match="line 2: a quoted field runs on to line 4"):
+        import_file(path, "csv", "local", username="t")
+    path.write_text('plate,state,list,description\n7ABC123,CA,local,"stolen\n'
+                    + "".join(f"7X{i:05d},CA,local,some description\n" for i in range(5000)))
+    with pytest.raises(HotlistFormatError, match="line 2: "):
+        import_file(path, "csv", "local", username="t")
+    assert plates_of("local") == {"OLD111"}
+    path.write_text('plate,state,list,description\n7ABC123,CA,local,"a ""quoted"", fine van"\n'
+                    "7ABC124,CA,local,x\n")
+    assert import_file(path, "csv", "local", username="t").entries == 2
