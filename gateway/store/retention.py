@@ -34,6 +34,7 @@ CHUNK = 500
 # An image is put in place a moment before its row is written (ImageStore.put, the file-by-file
 # path) or after it: younger files are left to the next run.
 ORPHAN_GRACE_S = 3600
+RETRY_AFTER_FAILURE_S = 300.0  # the stage's next try after a run failed
 _IMAGE_NAME = re.compile(r"([0-9a-f]{64})\.jpg")
 
 
@@ -177,7 +178,16 @@ class RetentionStage:
 
     def run(self, stop) -> None:
         while not stop.is_set():
-            result = run(self.images, self.store)
+            try:
+                result = run(self.images, self.store)
+            except Exception:  # noqa: BLE001 - a failed run must not end retention for good
+                # Dying here let the supervisor's quick restarts run out in seconds (a full disk
+                # refusing the database's writes fails every run alike), and retention stopped
+                # until the gateway was restarted.
+                logger.exception("retention run failed; trying again in %.0f s",
+                                 RETRY_AFTER_FAILURE_S)
+                stop.wait(min(self.every_s, RETRY_AFTER_FAILURE_S))
+                continue
             if result.purged_reads or result.cache_removed_reads:
                 logger.info("retention: %d reads purged, %d delivered reads removed",
                             result.purged_reads, result.cache_removed_reads)

@@ -155,3 +155,28 @@ def test_image_files_no_read_refers_to_are_removed_after_a_grace_period(db, imag
     assert images.exists(fresh)  # too new to tell from an image being stored right now
     assert "orphan images removed 2" in AccessRecord.select().where(
         AccessRecord.action == "retention.purge").order_by(AccessRecord.id.desc()).first().detail
+
+
+def test_the_retention_stage_survives_a_failed_run_and_tries_again(images, monkeypatch):
+    # A run that failed (a full disk refusing the database's writes, a long lock) killed the
+    # stage; the supervisor's quick restarts then ran out within seconds and retention never
+    # ran again while the gateway ran: reads kept past day 366, no more full-disk pruning.
+    import threading
+
+    from peewee import OperationalError
+
+    stop = threading.Event()
+    calls = []
+
+    def failing_run(imgs, store_config, now=None, username="system"):
+        calls.append(1)
+        if len(calls) < 4:
+            raise OperationalError("database or disk is full")
+        stop.set()
+        return retention.RetentionResult()
+
+    monkeypatch.setattr(retention, "run", failing_run)
+    stage = retention.RetentionStage(images, STORE, every_s=3600)
+    monkeypatch.setattr(retention, "RETRY_AFTER_FAILURE_S", 0.01, raising=False)
+    stage.run(stop)
+    assert len(calls) == 4
