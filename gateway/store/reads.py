@@ -25,7 +25,15 @@ from gateway.errors import AlprError
 from gateway.events import bus
 from gateway.store import alerts as alert_steps
 from gateway.store.images import DiskFullError, ImageStore
-from gateway.store.models import Alert, AlertEvent, HotlistEntry, Read, database, utcnow
+from gateway.store.models import (
+    Alert,
+    AlertEvent,
+    HotlistEntry,
+    HotlistList,
+    Read,
+    database,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -409,19 +417,14 @@ def _create_alerts(read: Read, hits: list, skip: frozenset | set = frozenset()) 
     hits = [h for h in hits if h.entry_id not in skip]
     if not hits:
         return []
-    # The index may be a moment older than a list replacement: keep only live entries.
-    live = {row.id for row in HotlistEntry.select(HotlistEntry.id).where(
-        HotlistEntry.id.in_([h.entry_id for h in hits]))}
     alerts = []
     now = utcnow()
-    for hit in hits:
-        if hit.entry_id not in live:
-            continue
-        first = alert_steps.open_alert_to_repeat(hit.list, hit.entry, now)
+    for hit, entry_id, lst in _live_entries(hits):
+        first = alert_steps.open_alert_to_repeat(lst.name, hit.entry, now)
         alert = Alert.create(
-            read=read, entry=hit.entry_id, list_name=hit.list, entry_plate=hit.entry,
+            read=read, entry=entry_id, list_name=lst.name, entry_plate=hit.entry,
             matched_text=hit.matched_text, match_kind=hit.kind, quality=hit.quality,
-            priority=hit.priority, covert=hit.covert, created_at=now,
+            priority=lst.priority, covert=lst.covert, created_at=now,
             status=alert_steps.REPEAT if first else "new", repeat_of_id=first.id if first else None,
         )
         seen_again = f"; seen again, a repeat of alert {first.id}" if first else ""
@@ -431,6 +434,37 @@ def _create_alerts(read: Read, hits: list, skip: frozenset | set = frozenset()) 
     alerts.sort(key=lambda a: (a.priority, -a.quality))
     logger.debug("read %s raised %d alerts", read.id, len(alerts))
     return alerts
+
+
+def _live_entries(hits: list) -> list[tuple]:
+    """(hit, live entry id, its list) for each hit on an entry its list holds now.
+
+    The index may be a moment older than a list's replacement by another process (an import, the
+    regional sync), which gives every entry a new id, and SQLite hands an emptied table's ids out
+    again: an id alone may name nothing, or another plate. A hit counts if its id still names the
+    same plate on the same list, or else that list still holds the plate under a new id; the
+    list's current priority and covert flag go on the alert."""
+    rows = {row.id: (row.hotlist_id, row.plate) for row in HotlistEntry.select(
+        HotlistEntry.id, HotlistEntry.hotlist, HotlistEntry.plate).where(
+        HotlistEntry.id.in_([h.entry_id for h in hits]))}
+    lists = {lst.id: lst for lst in HotlistList.select().where(
+        HotlistList.id.in_({h.list_id for h in hits}))}
+    live = []
+    for hit in hits:
+        lst = lists.get(hit.list_id)
+        if lst is None:
+            continue
+        entry_id = hit.entry_id
+        if rows.get(entry_id) != (hit.list_id, hit.entry):
+            row = HotlistEntry.select(HotlistEntry.id).where(
+                (HotlistEntry.hotlist == hit.list_id) & (HotlistEntry.plate == hit.entry)
+                & (HotlistEntry.expires_at.is_null() | (HotlistEntry.expires_at > utcnow()))
+            ).first()
+            if row is None:
+                continue
+            entry_id = row.id
+        live.append((hit, entry_id, lst))
+    return live
 
 
 def search_reads(pattern: str = "", since: dt.datetime | None = None,

@@ -141,6 +141,34 @@ def test_entry_added_while_a_read_is_being_written_still_alerts(db, images):
     assert Alert.select().where(Alert.read == read.id).count() == 1
 
 
+@pytest.mark.parametrize("another_list", [False, True])
+def test_a_read_between_a_list_import_elsewhere_and_the_index_rebuild_alerts_rightly(
+        db, images, tmp_path, monkeypatch, another_list):
+    # A list imported by another process (alpr hotlist import, the regional sync) gets new entry
+    # ids; until this process rebuilt its index (seconds for a large list), its hits named the
+    # old ids. Where those were gone the alert was dropped (a plate on both versions went
+    # silent); where SQLite handed them to the new entries (an emptied table starts again at 1)
+    # a plate no longer listed alerted, tied to another plate's entry.
+    from gateway.hotlist import match
+
+    import_file(clew_file(tmp_path / "v1.tbl", [("ABC123", "CA"), ("GONE999", "CA")]), "clew",
+                "svs", username="t")
+    if another_list:  # its entries after svs's: the new svs entries get ids never used
+        import_file(clew_file(tmp_path / "o.tbl", [("OTHER11", "CA")]), "clew", "other",
+                    username="t")
+    match.get_matcher()
+    monkeypatch.setattr(match, "is_loaded", lambda: False)  # the import runs in another process
+    import_file(clew_file(tmp_path / "v2.tbl", [("ABC123", "CA"), ("NEW777", "CA")]), "clew",
+                "svs", username="t")
+    monkeypatch.undo()
+    kept = save_read(new_read("ABC123"), images)
+    assert [(a.list_name, a.entry_plate) for a in Alert.select().where(Alert.read == kept)] == [
+        ("svs", "ABC123")]
+    assert Alert.get(Alert.read == kept).entry.plate == "ABC123"
+    dropped = save_read(new_read("GONE999"), images)  # not on the new version: no alert
+    assert not Alert.select().where(Alert.read == dropped).exists()
+
+
 def test_alerts_are_raised_in_priority_order_and_covert_ones_not_published(db, images, tmp_path):
     import_file(clew_file(tmp_path / "a.tbl", [("ABC123", "CA")]), "clew", "svs", username="t",
                 priority=5)
