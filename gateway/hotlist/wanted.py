@@ -57,8 +57,7 @@ def add_wanted(plate: str, *, reason: str, case_number: str, expires_at: dt.date
             hotlist=lst, plate=text, is_pattern=pattern, state=code, list_code="wanted",
             description=description, reason=reason, case_number=case_number,
             expires_at=expires_at, entered_by=username, entered_at=now)
-        lst.record_count = HotlistEntry.select().where(HotlistEntry.hotlist == lst).count()
-        lst.save()
+        _recount([lst.id])
         match.bump_generation()
         audit.record("hotlist.add", username=username, query=text, purpose=reason,
                      case_number=case_number, detail=f"list {list_name}, expires {expires_at}")
@@ -93,6 +92,7 @@ def remove(entry_id: int, *, username: str, note: str = "") -> None:
         raise WantedError(f"no hotlist entry with id {entry_id}")
     with database.atomic(lock_type="IMMEDIATE"):
         entry.delete_instance()
+        _recount([entry.hotlist_id])
         match.bump_generation()
         audit.record("hotlist.remove", username=username, query=entry.plate,
                      case_number=entry.case_number, detail=note)
@@ -104,8 +104,19 @@ def purge_expired(now: dt.datetime | None = None, username: str = "system") -> i
     """Delete entries whose expiry has passed (they already match nothing)."""
     now = now or utcnow()
     with database.atomic(lock_type="IMMEDIATE"):
-        count = HotlistEntry.delete().where(HotlistEntry.expires_at <= now).execute()
+        expired = HotlistEntry.expires_at <= now
+        lists = [row.hotlist_id for row in
+                 HotlistEntry.select(HotlistEntry.hotlist).where(expired).distinct()]
+        count = HotlistEntry.delete().where(expired).execute()
         if count:
+            _recount(lists)
             match.bump_generation()
             audit.record("hotlist.expire", username=username, detail=f"{count} expired entries removed")
     return count
+
+
+def _recount(list_ids: list[int]) -> None:
+    """Keep the lists' sizes (`alpr hotlist lists`, the Hotlists page) true after a change."""
+    for list_id in list_ids:
+        HotlistList.update(record_count=HotlistEntry.select().where(
+            HotlistEntry.hotlist == list_id).count()).where(HotlistList.id == list_id).execute()

@@ -181,3 +181,17 @@ def test_cli_wanted_entry_given_a_date_matches_through_that_day(db, datadir, cap
     assert code == 0, err
     assert json.loads(out)["expires_at"].startswith(f"{today.isoformat()} 23:59:59")
     assert [h.entry for h in match.get_matcher().match(["HKF123"])] == ["HKF123"]
+
+
+def test_list_sizes_follow_removed_and_expired_entries(lists):
+    # `alpr hotlist lists` and the Hotlists page show record_count: removing an officer's entry
+    # or purging expired ones left it at the old size.
+    from gateway.hotlist import wanted
+
+    first, _ = add_wanted("HKF1*", reason="r", case_number="C-1", expires_at=LATER, username="d")
+    add_wanted("HKF2*", reason="r", case_number="C-2", expires_at=LATER, username="d")
+    assert HotlistList.get(HotlistList.name == "wanted").record_count == 2
+    wanted.remove(first.id, username="d")
+    assert HotlistList.get(HotlistList.name == "wanted").record_count == 1
+    assert wanted.purge_expired(LATER + dt.timedelta(days=1)) == 1
+    assert HotlistList.get(HotlistList.name == "wanted").record_count == 0
