@@ -54,16 +54,22 @@ def prune_delivered_images(images: ImageStore, batch: int = 200) -> tuple[int, i
         & ((Read.crop_sha256 != "") | (Read.context_sha256 != ""))
         & Read.id.not_in(_held_read_ids())).order_by(Read.seen_at).limit(batch))
     freed = 0
+    pruned = 0
     for read in reads:
-        Read.update(images_pruned_at=utcnow()).where(Read.id == read.id).execute()
+        # The hold check again in the statement that marks the read: a hold placed since the
+        # reads were chosen keeps its images.
+        if not Read.update(images_pruned_at=utcnow()).where(
+                (Read.id == read.id) & Read.id.not_in(_held_read_ids())).execute():
+            continue
+        pruned += 1
         for sha in (read.crop_sha256, read.context_sha256):
             if sha and not referenced(sha):
                 size = images.size(sha)
                 if images.delete(sha):
                     freed += size
-    if reads:
-        logger.info("pruned the images of %d delivered reads (%d bytes)", len(reads), freed)
-    return len(reads), freed
+    if pruned:
+        logger.info("pruned the images of %d delivered reads (%d bytes)", pruned, freed)
+    return pruned, freed
 
 
 def warn(message: str) -> None:

@@ -249,6 +249,28 @@ def test_full_disk_prunes_delivered_images_only_and_warns(db, images):
     assert diskspace.current_warning() is None
 
 
+def test_full_disk_pruning_spares_a_read_held_while_it_runs(db, images, monkeypatch):
+    # The delivered reads to prune were chosen first and pruned one by one after: a hold placed
+    # in between (an administrator's, from another process) lost its read's images on the car.
+    from gateway.store import holds
+
+    delivered = save_read(new_read("DONE444"), images)
+    Read.update(upload_state="done").where(Read.id == delivered.id).execute()
+    real_utcnow = diskspace.utcnow
+    placed = []
+
+    def hold_meanwhile():
+        if not placed:
+            placed.append(holds.place([delivered.id], "24-0119", "sgt1", reason="meanwhile"))
+        return real_utcnow()
+
+    monkeypatch.setattr(diskspace, "utcnow", hold_meanwhile)
+    assert diskspace.prune_delivered_images(images) == (0, 0)
+    monkeypatch.undo()
+    assert placed and Read.get_by_id(delivered.id).images_pruned_at is None
+    assert images.exists(delivered.crop_sha256) and images.exists(delivered.context_sha256)
+
+
 def test_cli_search_requires_purpose_and_case_and_is_recorded(db, datadir, capsys, monkeypatch):
     import json
 
