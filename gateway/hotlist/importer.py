@@ -88,6 +88,7 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
         raise HotlistImportError("the list needs a name (--list NAME)")
     if not path.is_file():
         raise HotlistImportError(f"{path}: no such file")
+    _check_replaceable(list_name, (origin or {}).get("source", fmt))
     try:
         entries, meta = PARSERS[fmt](path, list_name)
     except HotlistFormatError as exc:
@@ -118,6 +119,23 @@ def import_file(path: Path | str, fmt: str, list_name: str, *, username: str,
     logger.info("hotlist %s: %d entries imported in %.1f s", list_name, len(entries), seconds)
     return ImportResult(list_name, fmt, len(entries), replaced, sha, round(seconds, 3),
                         meta.get("expired_skipped", 0))
+
+
+# Lists a file must not replace: what they hold would be lost, or kept apart by the sync.
+KEPT_SOURCES = {
+    "officer": "holds officer-entered wanted plates (alpr hotlist add), each with its reason, "
+               "case number and expiry; a file cannot replace them",
+    "regional": "comes from the regional server (alpr upload sync-hotlists), which would refuse "
+                "it from then on as a local list",
+}
+
+
+def _check_replaceable(list_name: str, source: str) -> None:
+    lst = HotlistList.get_or_none(HotlistList.name == list_name)
+    if lst is not None and lst.source in KEPT_SOURCES and lst.source != source:
+        raise HotlistImportError(f"{list_name} not imported, the list stays as it is: it "
+                                 f"{KEPT_SOURCES[lst.source]}; import the file under another "
+                                 "name (--list NAME)")
 
 
 def _replace(path: Path, fmt: str, list_name: str, entries: list[Parsed], sha: str, *, username: str,

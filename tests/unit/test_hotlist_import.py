@@ -277,3 +277,23 @@ def test_an_unbalanced_quote_in_a_csv_is_refused_not_swallowing_the_rest(db, tmp
     path.write_text('plate,state,list,description\n7ABC123,CA,local,"a ""quoted"", fine van"\n'
                     "7ABC124,CA,local,x\n")
     assert import_file(path, "csv", "local", username="t").entries == 2
+
+
+def test_a_file_cannot_replace_the_officers_wanted_list_or_a_synced_one(db, tmp_path):
+    # `--list wanted` wiped every officer's entry (reason, case number, expiry) for a file's;
+    # a file over a regional list left a local list of that name the sync then refused for good.
+    import datetime as dt
+
+    from gateway.hotlist import wanted
+    from gateway.store.models import utcnow
+
+    wanted.add_wanted("HKF1*", reason="robbery", case_number="C-1",
+                      expires_at=utcnow() + dt.timedelta(days=2), username="det1")
+    path = clew_file(tmp_path / "svs.tbl", [("NEW111", "CA")])
+    with pytest.raises(HotlistImportError, match="officer-entered"):
+        import_file(path, "clew", "wanted", username="t")
+    assert plates_of("wanted") == {"HKF1*"}
+    HotlistList.create(name="regional-svs", source="regional", priority=2)
+    with pytest.raises(HotlistImportError, match="regional server"):
+        import_file(path, "clew", "regional-svs", username="t")
+    assert HotlistList.get(HotlistList.name == "regional-svs").source == "regional"
