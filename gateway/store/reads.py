@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import DatabaseError, fn
 
 from gateway.errors import AlprError
 from gateway.events import bus
 from gateway.store import alerts as alert_steps
-from gateway.store.images import DiskFullError, ImageStore
+from gateway.store.images import DiskFullError, ImageStore, ImageStoreError
 from gateway.store.models import (
     Alert,
     AlertEvent,
@@ -188,13 +189,13 @@ class _GroupCommitter:
             stored, ticket = self._insert(_Rows(news, staged, matching))
         except BaseException as exc:
             images.discard(_files(staged))
-            _warn_if_full(exc)
+            _warn_if_disk_fault(exc)
             raise
         error = self._wait_durable(ticket, images)
         if error is not None:
             _forget([read for read, _ in stored])
             images.discard(_files(staged))
-            _warn_if_full(error)
+            _warn_if_disk_fault(error)
             raise error
         images.place(_files(staged))
         return stored
@@ -334,12 +335,24 @@ def _forget(reads: list[Read]) -> None:
         Read.delete().where(Read.id.in_(ids)).execute()
 
 
-def _warn_if_full(exc: BaseException) -> None:
-    if isinstance(exc, DiskFullError) or "disk is full" in str(exc):  # ours or SQLite's
-        from gateway.store import diskspace
+# SQLite's words for a data disk that cannot be written (remounted read-only after an I/O
+# error, pulled, failing, a damaged database); "locked" is not among them: that passes by itself.
+_DISK_FAULTS = ("readonly", "read-only", "disk i/o error", "unable to open", "malformed",
+                "not a database")
 
+
+def _warn_if_disk_fault(exc: BaseException) -> None:
+    """Tell the officer when reads cannot be stored for the disk's sake: full, or unwritable."""
+    from gateway.store import diskspace
+
+    if isinstance(exc, DiskFullError) or "disk is full" in str(exc):  # ours or SQLite's
         diskspace.warn("the car's disk is full: reads could not be stored; free space or "
                        "restore the upload link")
+    elif isinstance(exc, ImageStoreError) or (
+            isinstance(exc, DatabaseError | sqlite3.DatabaseError)
+            and any(words in str(exc).lower() for words in _DISK_FAULTS)):
+        diskspace.warn(f"reads could not be stored ({exc}): check the car's data disk; the "
+                       "gateway keeps the reads and tries again")
 
 
 def _stage_images(images: ImageStore, news: list[NewRead]) -> list[tuple]:

@@ -124,6 +124,34 @@ def test_disk_full_for_the_database_too_still_warns_and_raises_disk_full(db, ima
     assert any(e.kind == "warning" and e.data["source"] == "disk" for e in events)
 
 
+@pytest.mark.parametrize("fault", ["images read-only", "attempt to write a readonly database",
+                                   "database disk image is malformed"])
+def test_a_data_disk_gone_read_only_warns_the_officer(db, images, monkeypatch, fault):
+    # ext4 remounts itself read-only after an I/O error: every read then failed to store, and
+    # only a full disk was ever told to the officer.
+    from peewee import OperationalError
+
+    from gateway.store import reads as store_reads
+
+    def images_ro(self, *_):
+        raise ImageStoreError(f"cannot write image under {self.root}: Read-only file system")
+
+    def database_ro(*_args, **_kwargs):
+        raise OperationalError(fault)
+
+    if fault == "images read-only":
+        monkeypatch.setattr(ImageStore, "stage", images_ro)
+    else:
+        monkeypatch.setattr(store_reads, "_insert_rows", database_ro)
+    sub = bus.subscribe()
+    with pytest.raises((ImageStoreError, OperationalError)):
+        save_read(new_read("RO0001"), images)
+    events = drain(sub)
+    sub.close()
+    warnings = [e.data["message"] for e in events if e.kind == "warning"]
+    assert warnings and "could not be stored" in warnings[0] and "data disk" in warnings[0]
+
+
 def test_entry_added_while_a_read_is_being_written_still_alerts(db, images):
     from gateway.hotlist import match
     from gateway.hotlist.wanted import add_wanted
