@@ -32,6 +32,18 @@ logger = logging.getLogger(__name__)
 CONFIDENT = 0.9  # a burst with a read this good needs no more frames when behind
 
 
+def decode(jpeg: bytes) -> np.ndarray | None:
+    """The frame's image, or None when its bytes are not a readable image. OpenCV answers most
+    bad bytes with None but raises on some (an empty buffer: a board's failed capture), which
+    must not take the stage down with the bursts it holds."""
+    if not jpeg:
+        return None
+    try:
+        return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:
+        return None
+
+
 class RecognitionStage:
     name = "recognition"
 
@@ -144,7 +156,7 @@ class RecognitionStage:
         return burst["confident"] or burst["last_read"] == frame.index - 1
 
     def _read(self, frame) -> list[Observation]:
-        img = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        img = decode(frame.jpeg)
         if img is None:
             self.stats["bad_frames"] += 1
             logger.warning("frame %d of burst %s/%d is not a readable JPEG (%d bytes); skipped",

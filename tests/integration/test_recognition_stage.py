@@ -123,3 +123,17 @@ def test_a_stage_that_cannot_start_says_why(datadir, db, tmp_path):
     status = stage.status()
     assert status["state"] == "failed" and "no-such-backend" in status["problems"][0]
     assert status["problems"][0].startswith("cannot start")
+
+
+def test_an_empty_frame_from_a_board_is_counted_not_fatal(datadir, db):
+    """A board's zero-byte frame (a failed capture) made cv2.imdecode raise, which took the stage
+    down with the burst it held; it is an unreadable frame like any other."""
+    frames, texts = bursts(1)
+    bad = frames[1]
+    frames[1] = ReceivedFrame(bad.board_id, bad.trigger_id, 1, 3, bad.captured_at, 8000, 6.0, b"",
+                              bad.received_at, hashlib.sha256(b"").hexdigest())
+    stage = run_stage(datadir, frames, 1)
+    assert stage.stats["bad_frames"] == 1 and stage.stats["frames"] == 3
+    reads = list(Read.select())
+    assert len(reads) == 1 and edit_distance(reads[0].plate, texts[0]) <= 2
+    assert reads[0].frames == 2
