@@ -84,12 +84,16 @@ def parse_gpsd(line: str) -> tuple[float, float] | None:
         msg = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(msg, dict) or msg.get("class") != "TPV" or int(msg.get("mode", 0)) < 2:
+    if not isinstance(msg, dict) or msg.get("class") != "TPV" or not _number(msg.get("mode")) or msg["mode"] < 2:
         return None
     lat, lon = msg.get("lat"), msg.get("lon")
-    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
-        return None
+    if not _number(lat) or not _number(lon) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None  # NaN fails the range too: a read is stored without a position, never a wrong one
     return float(lat), float(lon)
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class GpsSource:
@@ -129,6 +133,8 @@ class GpsSource:
                         return
             except OSError as exc:
                 logger.warning("GPS source lost (%s); retrying in %.0f s", exc, self.retry_s)
+            except Exception:  # noqa: BLE001 - no supervisor restarts this thread: it must not end
+                logger.exception("GPS source failed on what it received; reconnecting in %.0f s", self.retry_s)
             stop.wait(self.retry_s)
 
 

@@ -113,3 +113,37 @@ def test_config_choices():
     assert gps.from_config(GpsConfig()) is None
     with pytest.raises(gps.GpsError):
         gps.from_config(GpsConfig(source="nmea", port=""))
+
+
+@pytest.mark.parametrize("report", [
+    {"class": "TPV", "mode": None, "lat": 1.0, "lon": 2.0},
+    {"class": "TPV", "mode": "x", "lat": 1.0, "lon": 2.0},
+    {"class": "TPV", "mode": 3, "lat": float("nan"), "lon": 2.0},
+    {"class": "TPV", "mode": 3, "lat": 91.0, "lon": 2.0},
+    {"class": "TPV", "mode": 3, "lat": 1.0, "lon": -181.0},
+    {"class": "TPV", "mode": 3, "lat": True, "lon": 2.0},
+])
+def test_gpsd_malformed_report_gives_nothing(report):
+    assert gps.parse_gpsd(json.dumps(report)) is None
+
+
+def test_a_malformed_line_does_not_stop_the_source(caplog):
+    """The GPS thread is not supervised: a line its parser chokes on must not end it for the
+    rest of the shift (a gpsd TPV with "mode": null did), it is logged and the source goes on."""
+    class Feeding(gps.GpsSource):
+        def __init__(self):
+            super().__init__(retry_s=0.01)
+            self.sent = 0
+
+        def lines(self, stop):
+            self.sent += 1
+            yield "boom" if self.sent == 1 else "fix"
+
+        def feed(self, line):
+            if line == "boom":
+                raise TypeError("a parser bug")
+            self.update(1.0, 2.0)
+
+    src = Feeding()
+    assert _wait_position(src, threading.Event()) == (1.0, 2.0)
+    assert "a parser bug" in caplog.text
