@@ -11,9 +11,9 @@ from models.detector.data import read_labels
 from models.synth.scenes import write_scene_set
 
 
-def alpr(*args):
+def alpr(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "tools.cli.main", *args], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout)
 
 
 def test_plates_are_pasted_at_the_width_asked_for_and_scored(tmp_path):
@@ -106,3 +106,14 @@ def test_a_bad_crops_folder_is_named(tmp_path):
     proc = alpr("eval", "distant", str(tmp_path / "near"), "--out", str(tmp_path / "o"), "--width", "50",
                 "--split", "all", "--plates", str(tmp_path / "crops"))
     assert proc.returncode == 1 and "--plates" in proc.stderr and "labels.csv" in proc.stderr
+
+
+def test_backgrounds_none_of_which_can_be_read_are_refused_not_waited_on(tmp_path):
+    """Every background file unreadable (a folder of .jpg that are not images) looped for ever."""
+    write_scene_set(tmp_path / "near", 1, seed=6)
+    (tmp_path / "bg").mkdir()
+    (tmp_path / "bg" / "a.jpg").write_text("not an image")
+    proc = alpr("eval", "distant", str(tmp_path / "near"), "--out", str(tmp_path / "o"), "--width", "50",
+                "--split", "all", "--backgrounds", str(tmp_path / "bg"), timeout=60)
+    assert proc.returncode == 1 and "--backgrounds" in proc.stderr and "a.jpg" in proc.stderr
+

@@ -108,6 +108,11 @@ def _crops(folder: str) -> list[tuple[Path, str]]:
     return crops
 
 
+def _names(files: list[Path], shown: int = 3) -> str:
+    more = f" and {len(files) - shown} more" if len(files) > shown else ""
+    return ", ".join(p.name for p in files[:shown]) + more
+
+
 def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Generator):
     """An endless supply of background frames of `size`."""
     import cv2
@@ -116,12 +121,18 @@ def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Gener
         files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise DistantSetError(f"--backgrounds {folder}: no JPEG, PNG or BMP images there")
-        k = 0
+        k = failed = 0
         while True:
             img = cv2.imread(str(files[k % len(files)]), cv2.IMREAD_COLOR)
             k += 1
-            if img is not None:
-                yield cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            if img is None:
+                failed += 1
+                if failed >= len(files):  # a whole round without one image: it would loop for ever
+                    raise DistantSetError(f"--backgrounds {folder}: none of its images can be read "
+                                          f"({_names(files)}); give a folder of JPEG, PNG or BMP images")
+                continue
+            failed = 0
+            yield cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     else:
         from models.synth.scenes import render_scene
 
