@@ -117,3 +117,20 @@ def test_backgrounds_none_of_which_can_be_read_are_refused_not_waited_on(tmp_pat
                 "--split", "all", "--backgrounds", str(tmp_path / "bg"), timeout=60)
     assert proc.returncode == 1 and "--backgrounds" in proc.stderr and "a.jpg" in proc.stderr
 
+
+def test_a_label_box_outside_its_photo_is_skipped_by_name(tmp_path):
+    """A box past the photo's edge (a labelling slip) was an OpenCV traceback; it is skipped and
+    named, and the other photos still make their frames."""
+    src = tmp_path / "near"
+    write_scene_set(src, 2, seed=5, width=640, height=360)
+    lines = (src / "labels.tsv").read_text().splitlines()
+    first = lines[0].split("\t")
+    lines.append("\t".join([first[0], "5000", "4000", "60", "20", "BAD1"]))
+    lines[0] = ""  # the photo's only plate is now the one outside it
+    (src / "labels.tsv").write_text("\n".join(lines) + "\n")
+    proc = alpr("eval", "distant", str(src), "--out", str(tmp_path / "o"), "--width", "40", "--frame", "640x360",
+                "--split", "all", "--json")
+    assert proc.returncode == 0, proc.stderr
+    made = json.loads(proc.stdout)
+    assert made["frames"] == 1 and made["skipped"] == [str(src / first[0])]
+    assert "outside" in proc.stderr

@@ -30,6 +30,7 @@ it never saw (`holdout`: to report), or all.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ from models.synth.paste import JPEG_QUALITY, paste_distant, swap_plate, us_shape
 from tools.cli import common
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+logger = logging.getLogger(__name__)
 
 
 class DistantSetError(AlprError):
@@ -113,6 +116,12 @@ def _names(files: list[Path], shown: int = 3) -> str:
     return ", ".join(p.name for p in files[:shown]) + more
 
 
+def _inside(box, photo: np.ndarray) -> bool:
+    """The labelled plate lies within the photo (a pixel of rounding allowed either side)."""
+    x, y, w, h = box
+    return x >= -1 and y >= -1 and x + w <= photo.shape[1] + 1 and y + h <= photo.shape[0] + 1
+
+
 def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Generator):
     """An endless supply of background frames of `size`."""
     import cv2
@@ -160,6 +169,11 @@ def build(sources: list[str], out: Path, width: int, size: tuple[int, int], back
     for k, ((path, box, text), crop) in enumerate(jobs):
         photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if photo is None or box[2] < 2 or box[3] < 2:
+            skipped.append(str(path))
+            continue
+        if not _inside(box, photo):
+            logger.warning("%s: its labelled plate %s lies outside the %dx%d photo (check labels.tsv); skipped",
+                           path, ",".join(f"{v:g}" for v in box), photo.shape[1], photo.shape[0])
             skipped.append(str(path))
             continue
         box = [int(round(v)) for v in box]
