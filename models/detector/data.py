@@ -70,7 +70,12 @@ def read_labels(folder: Path) -> dict[str, list[tuple[list[float], str]]]:
                                "(file, x, y, w, h, plate; tab separated)")
     out: dict[str, list[tuple[list[float], str]]] = {}
     # utf-8-sig: a spreadsheet's byte-order mark would otherwise become part of the first file name
-    for n, line in enumerate(labels.read_text(encoding="utf-8-sig").splitlines(), 1):
+    try:
+        text = labels.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SceneLabelsError(f"{labels} is not UTF-8 text (byte {exc.start} of the file): "
+                               "save it as UTF-8") from None
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split("\t")

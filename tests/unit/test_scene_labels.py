@@ -24,3 +24,10 @@ def test_a_bad_line_is_named_not_skipped(tmp_path, line, problem):
 def test_a_folder_without_labels_says_what_it_needs(tmp_path):
     with pytest.raises(SceneLabelsError, match="labels.tsv is missing"):
         read_labels(tmp_path)
+
+
+def test_labels_not_in_utf8_are_named(tmp_path):
+    """A labels.tsv saved in another encoding was a UnicodeDecodeError traceback."""
+    (tmp_path / "labels.tsv").write_bytes("ok.jpg\t1\t2\t3\t4\tA1\nstra\xdfe.jpg\t1\t2\t3\t4\tB2\n".encode("latin-1"))
+    with pytest.raises(SceneLabelsError, match="labels.tsv is not UTF-8 text"):
+        read_labels(tmp_path)
