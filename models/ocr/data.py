@@ -84,14 +84,18 @@ def read_labels(folder: str | os.PathLike) -> list[tuple[Path, str]]:
     if not labels.is_file():
         raise DatasetError(f"{labels} not found: a crops folder needs labels.csv with header file,state,plate")
     rows = []
-    with labels.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or not {"file", "plate"} <= {f.strip() for f in reader.fieldnames}:
-            raise DatasetError(f"{labels}: the header must be file,state,plate")
-        for row in reader:
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            text = row["plate"].upper().replace(" ", "").replace("-", "")
-            rows.append((folder / row["file"], text))
+    # utf-8-sig: a spreadsheet's byte-order mark would otherwise spoil the header's first name
+    with labels.open(newline="", encoding="utf-8-sig") as fh:
+        try:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or not {"file", "plate"} <= {f.strip() for f in reader.fieldnames}:
+                raise DatasetError(f"{labels}: the header must be file,state,plate")
+            for row in reader:
+                row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+                text = row["plate"].upper().replace(" ", "").replace("-", "")
+                rows.append((folder / row["file"], text))
+        except UnicodeDecodeError:
+            raise DatasetError(f"{labels} is not UTF-8 text: save it as UTF-8") from None
     return rows
 
 

@@ -23,3 +23,22 @@ def test_every_image_unreadable_names_them(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("tools.cli.ocr_options.create", lambda *_a, **_k: object())
     assert main(["eval", "ocr", str(tmp_path / "crops")]) == 1
     assert "no image in" in capsys.readouterr().err
+
+
+def test_a_spreadsheet_labels_csv_with_a_byte_order_mark_is_read(tmp_path, capsys):
+    """A labels.csv saved by a spreadsheet starts with a byte-order mark; its header was refused
+    as not being file,state,plate."""
+    _labels(tmp_path / "crops", ["a.jpg"])
+    path = tmp_path / "crops" / "labels.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    from models.ocr.data import read_labels
+
+    assert read_labels(tmp_path / "crops") == [(tmp_path / "crops" / "a.jpg", "7ABC123")]
+
+
+def test_labels_csv_not_in_utf8_is_named(tmp_path, capsys):
+    """One in another encoding was a UnicodeDecodeError traceback."""
+    (tmp_path / "crops").mkdir()
+    (tmp_path / "crops" / "labels.csv").write_bytes("file,state,plate\nstra\xdfe.jpg,CA,AB1\n".encode("latin-1"))
+    assert main(["eval", "ocr", str(tmp_path / "crops"), "--json"]) == 1
+    assert "labels.csv is not UTF-8 text" in capsys.readouterr().err
