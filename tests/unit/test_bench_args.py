@@ -28,6 +28,9 @@ from tools.regional.linksim import LinkSim
     (["bench", "upload", "--reset-rate", "1"], "--reset-rate: 1 is a share of requests"),
     (["bench", "pipeline", "--trigger-ms", "0"], "--trigger-ms: 0 is too small: 100 or more"),
     (["bench", "pipeline", "--boards", "0"], "--boards: 0 is too small: 1 or more"),
+    # the interpreter's refusal blamed the model file ("model file ... cannot be loaded")
+    (["bench", "ocr", "--threads", "0"], "--threads: 0 is too small: 1 or more"),
+    (["bench", "ocr", "--plates", "-5"], "--plates: -5 is too small: 1 or more"),
 ])
 def test_values_without_a_figure_are_refused_by_name(capsys, argv, message):
     with pytest.raises(SystemExit):

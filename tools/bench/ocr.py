@@ -18,9 +18,9 @@ from tools.cli import common, ocr_options
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("ocr", help="plate OCR time per plate (one thread)")
-    p.add_argument("--plates", type=int, default=200, help="distinct synthetic crops timed")
+    p.add_argument("--plates", type=common.at_least(1), default=200, help="distinct synthetic crops timed")
     ocr_options.add(p)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=common.at_least(1), default=1, help="interpreter threads (default 1)")
     p.add_argument("--seed", type=int, default=462)
     common.add_json(p)
     p.set_defaults(func=run)
@@ -31,7 +31,7 @@ def run(args) -> int:
 
     backend = ocr_options.create(args, args.threads)
     rng = np.random.default_rng(args.seed)
-    crops = [ocr_sample(rng)[0] for _ in range(max(1, args.plates))]
+    crops = [ocr_sample(rng)[0] for _ in range(args.plates)]
     for crop in crops[:20]:
         backend.read(crop)
     read_ms, model_ms = [], []
