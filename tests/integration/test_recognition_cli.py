@@ -131,3 +131,16 @@ def test_counts_and_thread_options_refuse_values_out_of_range(tmp_path):
         proc = alpr(*args)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, args
         assert "--limit" in proc.stderr or "--threads" in proc.stderr or "--workers" in proc.stderr
+
+
+def test_ocr_refuses_thread_and_width_options_out_of_range(capsys):
+    """`alpr ocr --threads 0` was reported as the OCR model file failing to load."""
+    import pytest
+
+    from tools.cli.main import main
+
+    for args, message in ((["--threads", "0"], "--threads: 0 is too small: 1 or more"),
+                          (["--distant-below", "-5"], "--distant-below: -5 is too small: 0 or more")):
+        with pytest.raises(SystemExit):
+            main(["ocr", *args, "x.jpg"])
+        assert message in capsys.readouterr().err

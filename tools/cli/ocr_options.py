@@ -6,13 +6,15 @@ narrow cuts); a command may replace either, or read with the first alone.
 
 from __future__ import annotations
 
+from tools.cli import common
+
 
 def add(p, model_flag: str = "--model") -> None:
     p.add_argument(model_flag, dest="ocr_model", metavar="FILE",
                    help="a .tflite OCR model (default: the shipped one; given alone, it reads every crop)")
     p.add_argument("--ocr-distant-model", metavar="FILE",
                    help="the OCR file that also reads narrow cuts (default: the shipped one with the shipped OCR)")
-    p.add_argument("--distant-below", type=int, metavar="PX",
+    p.add_argument("--distant-below", type=common.at_least(0), metavar="PX",
                    help="cuts narrower than this are read by both OCR files, averaged "
                         "(default 100, as in the gateway); 0 = the first file alone")
 

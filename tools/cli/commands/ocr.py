@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="plate photos (JPEG, PNG, ...)")
     ocr_options.add(p)
     p.add_argument("--backend", default="tflite", help="OCR backend name (default tflite)")
-    p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    p.add_argument("--threads", type=common.at_least(1), default=1, help="interpreter threads (default 1)")
     common.add_json(p)
     p.set_defaults(func=run)
 
