@@ -144,3 +144,17 @@ def test_ocr_refuses_thread_and_width_options_out_of_range(capsys):
         with pytest.raises(SystemExit):
             main(["ocr", *args, "x.jpg"])
         assert message in capsys.readouterr().err
+
+
+def test_eval_scenes_says_when_the_split_leaves_no_image(tmp_path):
+    """A --split no listed file falls in was reported as 'none of the 0 images ... could be read'."""
+    import pytest
+
+    from models.detector.data import is_held_out
+    from tools.eval.scenes import SceneDataError, evaluate
+
+    name = next(f"f{k}.jpg" for k in range(100) if not is_held_out("x/set", f"f{k}.jpg"))
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "labels.tsv").write_text(f"{name}\t10\t10\t60\t20\tABC123\n")
+    with pytest.raises(SceneDataError, match="none of the 1 images listed .* is in the holdout split"):
+        evaluate(tmp_path / "set", None, split="holdout")

@@ -87,6 +87,9 @@ def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, l
         raise SceneDataError(f"{folder / 'labels.tsv'} lists no plates: nothing to evaluate")
     set_name = f"{folder.parent.name}/{folder.name}"
     files = sorted(f for f in labels if split == "all" or is_held_out(set_name, f) == (split == "holdout"))
+    if not files:
+        raise SceneDataError(f"none of the {len(labels)} images listed in {folder / 'labels.tsv'} is in the "
+                             f"{split} split: try --split all")
     if limit:
         files = files[:limit]
     plates = found = detections = true_dets = known = exact = 0
