@@ -158,3 +158,47 @@ def test_eval_scenes_says_when_the_split_leaves_no_image(tmp_path):
     (tmp_path / "set" / "labels.tsv").write_text(f"{name}\t10\t10\t60\t20\tABC123\n")
     with pytest.raises(SceneDataError, match="none of the 1 images listed .* is in the holdout split"):
         evaluate(tmp_path / "set", None, split="holdout")
+
+
+def test_recognize_names_each_bad_file_with_its_reason_and_keeps_the_good_ones(tmp_path):
+    """A JPEG cut short was read as a half-grey picture (0 plates, and a libjpeg warning naming no
+    file); it, an empty file, a folder and a missing path are each named with what is wrong, and
+    the good files' plates are still printed."""
+    rng = np.random.default_rng(21)
+    frames, text, _ = approach(rng, standard_text(rng, 0), frames=1, start_px=120, end_px=120)
+    good = tmp_path / "car.jpg"
+    cv2.imwrite(str(good), frames[0])
+    data = good.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[:len(data) // 2])
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "folder.jpg").mkdir()
+    paths = [str(p) for p in (cut, tmp_path / "empty.jpg", good, tmp_path / "folder.jpg", tmp_path / "gone.jpg")]
+    proc = alpr("recognize", "--json", "--no-closer-look", *paths)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o["file"] for o in lines] == [str(good)]
+    assert edit_distance(lines[0]["plates"][0]["text"], text) <= 2
+    err = proc.stderr
+    assert f"cannot read {cut}: the JPEG is cut short" in err
+    assert f"cannot read {tmp_path / 'empty.jpg'}: the file is empty" in err
+    assert f"cannot read {tmp_path / 'folder.jpg'}: it is a folder" in err
+    assert f"cannot read {tmp_path / 'gone.jpg'}: no such file" in err
+
+
+def test_eval_scenes_leaves_out_a_jpeg_cut_short(tmp_path):
+    """A labelled JPEG cut short was scored as a scene whose lower part is grey (plates missed)."""
+    from tools.eval.scenes import evaluate
+
+    folder = tmp_path / "set"
+    write_scene_set(folder, 2, seed=5)
+    name = sorted(p.name for p in folder.glob("*.jpg"))[0]
+    data = (folder / name).read_bytes()
+    (folder / name).write_bytes(data[:len(data) // 3])
+
+    class NoPlates:
+        def read_frame(self, image):
+            return []
+
+    result = evaluate(folder, NoPlates())
+    assert result["unreadable"] == [name] and result["images"] == 1

@@ -105,13 +105,12 @@ class ImageFiles:
         self.failed: list[str] = []
 
     def __iter__(self):
-        import cv2
+        from tools.cli.images import read_image
 
         for path in self.paths:
-            image = cv2.imread(path, cv2.IMREAD_COLOR)
+            image, why = read_image(path)
             if image is None:
-                print(f"alpr: cannot read {path} as an image (missing, or not JPEG/PNG/BMP)",
-                      file=sys.stderr)
+                print(f"alpr: cannot read {path}: {why}", file=sys.stderr)
                 self.failed.append(path)
                 continue
             yield path, image

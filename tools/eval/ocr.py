@@ -72,6 +72,7 @@ def run(args) -> int:
     import cv2
 
     from models.ocr.data import DatasetError, in_train_split, read_labels
+    from tools.cli.images import read_image
 
     try:
         rows = read_labels(args.dir)
@@ -90,8 +91,9 @@ def run(args) -> int:
     backend = ocr_options.create(args, args.threads)
     pairs, times, errors, unreadable = [], [], [], []
     for path, label in rows:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image, why = read_image(path)
         if image is None:
+            logger.info("%s not read: %s", path, why)
             unreadable.append(path.name)
             continue
         if args.shrink_to and image.shape[1] > args.shrink_to:
@@ -105,10 +107,10 @@ def run(args) -> int:
         if result.text != label:
             errors.append({"file": path.name, "label": label, "read": result.text})
     if not pairs:
-        raise EvalDataError(f"no image in {args.dir} could be read (missing, or not JPEG/PNG/BMP): "
+        raise EvalDataError(f"no image in {args.dir} could be read (missing, cut short or not JPEG/PNG/BMP; -v says which): "
                             f"{_some(unreadable)}")
     if unreadable:
-        logger.warning("%d images not read (missing, or not JPEG/PNG/BMP): %s", len(unreadable),
+        logger.warning("%d images not read (missing, cut short or not JPEG/PNG/BMP; -v says which): %s", len(unreadable),
                        _some(unreadable))
     out = {"dataset": str(args.dir), "split": args.split, "shrink_to": args.shrink_to, **score(pairs),
            "unreadable": len(unreadable), "unreadable_files": unreadable,

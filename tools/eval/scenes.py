@@ -78,9 +78,8 @@ def _boxes_and_texts(rec, image, detect_only: bool) -> list[tuple]:
 
 
 def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, limit: int = 0) -> dict:
-    import cv2
-
     from models.detector.data import is_held_out
+    from tools.cli.images import read_image
 
     labels = read_labels(folder)
     if not labels:
@@ -97,10 +96,10 @@ def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, l
     times, errors, unreadable = [], [], []
     warm = False
     for name in files:
-        image = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
+        image, why = read_image(folder / name)
         if image is None:
             # one bad file must not cost the figures of the rest; it is named, and the run fails
-            logger.error("%s is listed in labels.tsv but cannot be read as an image: left out", folder / name)
+            logger.error("%s is listed in labels.tsv but cannot be read (%s): left out", folder / name, why)
             unreadable.append(name)
             continue
         if not warm:  # the first call allocates the models' buffers: not a frame's time

@@ -6,8 +6,8 @@ With --json, one object per image and line:
 `ms` is the time to detect and read the plates (after the file was decoded), once the
 models are warm: the first image is read once untimed, as the gateway's first frame of a
 shift is the only one that pays for loading.
-A file that cannot be read is reported on stderr and skipped; the exit status
-is then 1.
+A file that cannot be read is reported on stderr with the reason (missing, empty, a folder,
+a JPEG cut short, not an image) and skipped; the exit status is then 1.
 """
 
 from __future__ import annotations
