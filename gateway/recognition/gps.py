@@ -11,6 +11,7 @@ mode >= 2.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import socket
@@ -97,13 +98,24 @@ def _number(value) -> bool:
 
 
 class GpsSource:
-    name = "gps"
+    """A position source run in its own thread. Besides the fix it watches what it receives, so
+    that a GPS giving no position says why in the log (nothing received, garbage, no fix) once
+    per outage, and a lost connection is logged once with what to check, not at every retry."""
 
-    def __init__(self, max_age_s: float = 5.0, retry_s: float = 5.0):
+    name = "gps"
+    what = "the GPS"  # in log lines
+    check = ""  # what to check when the connection is lost
+
+    def __init__(self, max_age_s: float = 5.0, retry_s: float = 5.0, quiet_s: float = 30.0):
         self.max_age_s = max_age_s
         self.retry_s = retry_s
+        self.quiet_s = quiet_s
         self._fix: Fix | None = None
         self._lock = threading.Lock()
+        self._seen: collections.Counter[str] = collections.Counter()
+        self._seen_since = time.monotonic()
+        self._warned = False
+        self._failures = 0
 
     def update(self, lat: float, lon: float) -> None:
         with self._lock:
@@ -116,26 +128,85 @@ class GpsSource:
             return None
         return fix.latitude, fix.longitude
 
-    def feed(self, line: str) -> None:
-        """Hand one received line to the parser; subclasses choose which."""
+    def feed(self, line: str) -> str | None:
+        """Hand one received line to the parser; subclasses choose which. Returns what the line
+        was: "fix", "nofix" (a report without a position), "other" (understood, not a report)
+        or "invalid" (garbage)."""
         raise NotImplementedError
 
     def lines(self, stop: threading.Event):
-        """Yield received lines until stop; raise OSError on a lost connection."""
+        """Yield received lines until stop, and "" when nothing came for a while; raise OSError
+        on a lost connection."""
         raise NotImplementedError
+
+    def why_quiet(self, seen: collections.Counter) -> str:
+        """Why no position came, from what was received meanwhile (kind -> lines)."""
+        return ", ".join(f"{n} {kind}" for kind, n in seen.items()) or "nothing received"
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            self._seen.clear()
+            self._seen_since = time.monotonic()
             try:
                 for line in self.lines(stop):
-                    self.feed(line)
+                    if self._failures:
+                        logger.warning("%s is back after %d failed attempts to reach it", self.what, self._failures)
+                        self._failures = 0
+                    self._note(self.feed(line) if line else None)
                     if stop.is_set():
                         return
             except OSError as exc:
-                logger.warning("GPS source lost (%s); retrying in %.0f s", exc, self.retry_s)
+                self._failures += 1
+                # the first failure says what to check; the same again every retry_s would bury the log
+                log = logger.warning if self._failures == 1 else logger.debug
+                log("%s is lost (%s); %sretrying every %g s, reads are stored without position meanwhile",
+                    self.what, exc, f"{self.check}; " if self.check else "", self.retry_s)
             except Exception:  # noqa: BLE001 - no supervisor restarts this thread: it must not end
-                logger.exception("GPS source failed on what it received; reconnecting in %.0f s", self.retry_s)
+                logger.exception("GPS source failed on what it received; reconnecting in %g s", self.retry_s)
             stop.wait(self.retry_s)
+
+    def _note(self, kind: str | None) -> None:
+        now = time.monotonic()
+        if kind == "fix":
+            if self._warned:
+                logger.warning("%s has a position again", self.what)
+                self._warned = False
+            self._seen.clear()
+            self._seen_since = now
+            return
+        if kind:
+            self._seen[kind] += 1
+        if now - self._seen_since >= self.quiet_s:
+            if not self._warned:
+                logger.warning("%s gave no position for %.0f s: %s; reads are stored without position",
+                               self.what, now - self._seen_since, self.why_quiet(self._seen))
+                self._warned = True
+            self._seen.clear()
+            self._seen_since = now
+
+
+def nmea_kind(sentence: str) -> str:
+    """What an NMEA line is: "fix", "nofix" (an RMC or GGA without a fix), "other" (another
+    valid sentence) or "invalid" (a bad checksum, garbage)."""
+    sentence = sentence.strip()
+    if not _checksum_ok(sentence):
+        return "invalid"
+    if parse_nmea(sentence):
+        return "fix"
+    return "nofix" if sentence[1:].split(",")[0][2:] in ("RMC", "GGA") else "other"
+
+
+def gpsd_kind(line: str) -> str:
+    """The same for a gpsd JSON line: a TPV without a 2D/3D fix is "nofix"."""
+    if parse_gpsd(line):
+        return "fix"
+    try:
+        msg = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "invalid"
+    if not isinstance(msg, dict) or "class" not in msg:
+        return "invalid"
+    return "nofix" if msg["class"] == "TPV" else "other"
 
 
 class NmeaSerial(GpsSource):
@@ -144,11 +215,25 @@ class NmeaSerial(GpsSource):
         if not port:
             raise GpsError("gps.source is nmea but gps.port is empty; set the receiver's serial port")
         self.port, self.baud = port, baud
+        self.what = f"the GPS receiver on {port}"
+        self.check = "check its USB cable and gps.port"
 
-    def feed(self, line: str) -> None:
-        pos = parse_nmea(line)
-        if pos:
-            self.update(*pos)
+    def feed(self, line: str) -> str:
+        kind = nmea_kind(line)
+        if kind == "fix":
+            self.update(*parse_nmea(line))
+        return kind
+
+    def why_quiet(self, seen) -> str:
+        if seen["nofix"]:
+            return ("the receiver reports no fix (it needs a clear view of the sky: check the antenna's "
+                    "place; a cold start can take minutes)")
+        if seen["other"]:
+            return (f"{seen['other']} valid sentences but no RMC or GGA: set the receiver to send RMC or GGA")
+        if seen["invalid"]:
+            return (f"{seen['invalid']} lines, none a valid NMEA sentence (bad checksums or garbage): check "
+                    f"gps.baud ({self.baud} now; receivers mostly use 4800 or 9600)")
+        return "nothing received: check that the receiver has power and is the device at gps.port"
 
     def lines(self, stop):
         import serial
@@ -163,19 +248,30 @@ class NmeaSerial(GpsSource):
                     raw = conn.readline()
                 except serial.SerialException as exc:
                     raise OSError(str(exc)) from None
-                if raw:
-                    yield raw.decode("ascii", "replace")
+                yield raw.decode("ascii", "replace") if raw else ""
 
 
 class Gpsd(GpsSource):
     def __init__(self, host: str = "127.0.0.1", port: int = 2947, **kw):
         super().__init__(**kw)
         self.host, self.port = host, port
+        self.what = f"gpsd at {host}:{port}"
+        self.check = "check that gpsd runs (systemctl status gpsd) and gps.gpsd_host/gpsd_port"
 
-    def feed(self, line: str) -> None:
-        pos = parse_gpsd(line)
-        if pos:
-            self.update(*pos)
+    def feed(self, line: str) -> str:
+        kind = gpsd_kind(line)
+        if kind == "fix":
+            self.update(*parse_gpsd(line))
+        return kind
+
+    def why_quiet(self, seen) -> str:
+        if seen["nofix"]:
+            return ("the receiver reports no fix (it needs a clear view of the sky: check the antenna's "
+                    "place; a cold start can take minutes)")
+        if seen["invalid"] and not seen["other"]:
+            return (f"{seen['invalid']} lines that are not gpsd's JSON: is gps.gpsd_port "
+                    f"({self.port}) gpsd's port?")
+        return "gpsd reports no receiver data: check that it has the receiver's device (gpsmon shows it)"
 
     def lines(self, stop):
         with socket.create_connection((self.host, self.port), timeout=5.0) as sock:
@@ -186,6 +282,7 @@ class Gpsd(GpsSource):
                 try:
                     chunk = sock.recv(4096)
                 except TimeoutError:
+                    yield ""
                     continue
                 if not chunk:
                     raise OSError("gpsd closed the connection")
@@ -193,6 +290,9 @@ class Gpsd(GpsSource):
                 *done, buf = buf.split(b"\n")
                 for raw in done:
                     yield raw.decode("utf-8", "replace")
+                if len(buf) > 65536:  # no line end in 64 KiB: not gpsd talking
+                    yield "\0"
+                    buf = b""
 
 
 def from_config(gps) -> GpsSource | None:

@@ -147,3 +147,93 @@ def test_a_malformed_line_does_not_stop_the_source(caplog):
     src = Feeding()
     assert _wait_position(src, threading.Event()) == (1.0, 2.0)
     assert "a parser bug" in caplog.text
+
+
+def _run_for(src, seconds):
+    stop = threading.Event()
+    thread = threading.Thread(target=src.run, args=(stop,), daemon=True)
+    thread.start()
+    time.sleep(seconds)
+    stop.set()
+    thread.join(3)
+
+
+def _gps_warnings(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == gps.__name__ and r.levelname == "WARNING"]
+
+
+@pytest.mark.parametrize("lines, why", [
+    ([b"$GPRMC,123519,A,4807.038,N*00\r\n", b"\x8f\x13garbage\r\n"], "check gps.baud"),
+    ([nmea("GPRMC,123519,V,,,,,,,230394,,").encode() + b"\r\n"], "reports no fix"),
+    ([nmea("GPGSV,3,1,11,03,03,111,00").encode() + b"\r\n"], "no RMC or GGA"),
+])
+def test_a_receiver_without_a_position_says_why_once(caplog, lines, why):
+    """Garbage (a wrong baud), no fix (the antenna) or no RMC/GGA: the reads are stored without
+    position, and the log says which and what to check, once, not at every line."""
+    port, _ = _serve(lines, repeat=True)
+    src = gps.NmeaSerial(f"socket://127.0.0.1:{port}", quiet_s=0.5)
+    with caplog.at_level("WARNING"):
+        _run_for(src, 1.8)
+    assert src.position() is None
+    said = [m for m in _gps_warnings(caplog) if "no position" in m]
+    assert len(said) == 1 and why in said[0] and "stored without position" in said[0]
+
+
+def _flaky_server(sessions):
+    """Serves one session of lines per connection, then closes it (a pulled cable, gpsd dying);
+    before the first connection nothing listens for a while (gpsd not started yet)."""
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+
+    def serve():
+        time.sleep(0.6)
+        server = socket.create_server(("127.0.0.1", port))
+        for lines in sessions:
+            conn, _ = server.accept()
+            with conn:
+                try:
+                    for _ in range(5):
+                        for line in lines:
+                            conn.sendall(line)
+                        time.sleep(0.1)
+                except OSError:
+                    pass  # the client hung up first
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return port
+
+
+def test_gpsd_not_running_then_dying_is_logged_once_each_time_and_reconnected(caplog):
+    tpv = json.dumps({"class": "TPV", "mode": 2, "lat": 37.5, "lon": -122.1}).encode() + b"\n"
+    port = _flaky_server([[b'{"class":"VERSION"}\n', tpv]] * 5)
+    src = gps.Gpsd("127.0.0.1", port, retry_s=0.1)
+    with caplog.at_level("WARNING"):
+        stop = threading.Event()
+        thread = threading.Thread(target=src.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while src.position() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert src.position() == (37.5, -122.1)
+        time.sleep(1.2)  # the first session ends: lost, reconnected, positions again
+        stop.set()
+        thread.join(3)
+    said = _gps_warnings(caplog)
+    lost = [m for m in said if "is lost" in m]
+    # the refused connections before gpsd starts (one every 0.1 s) are one line, with what to check
+    assert sum("refused" in m for m in lost) == 1 and "systemctl status gpsd" in lost[0]
+    # gpsd dying mid-stream is logged, and the source connects again
+    assert len(lost) >= 2 and sum("is back after" in m for m in said) >= 2
+
+
+def test_a_serial_receiver_unplugged_and_plugged_back_is_read_again(caplog):
+    port = _flaky_server([[RMC.encode() + b"\r\n"]] * 2)
+    src = gps.NmeaSerial(f"socket://127.0.0.1:{port}", retry_s=0.1)
+    with caplog.at_level("WARNING"):
+        _run_for(src, 2.2)
+    said = _gps_warnings(caplog)
+    lost = [m for m in said if "is lost" in m]
+    assert 1 <= len(lost) <= 3 and "check its USB cable and gps.port" in lost[0]
+    assert sum("is back after" in m for m in said) >= 1
