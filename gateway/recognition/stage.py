@@ -24,6 +24,7 @@ import time
 import cv2
 import numpy as np
 
+from gateway.recognition import jpeg
 from gateway.recognition.fusion import Observation, PassFuser, PassUpdate
 from gateway.recognition.rectify import crop_box
 
@@ -32,16 +33,21 @@ logger = logging.getLogger(__name__)
 CONFIDENT = 0.9  # a burst with a read this good needs no more frames when behind
 
 
-def decode(jpeg: bytes) -> np.ndarray | None:
-    """The frame's image, or None when its bytes are not a readable image. OpenCV answers most
-    bad bytes with None but raises on some (an empty buffer: a board's failed capture), which
-    must not take the stage down with the bursts it holds."""
-    if not jpeg:
-        return None
+def decode(data: bytes) -> tuple[np.ndarray | None, str]:
+    """The frame's image, or None and why not. OpenCV answers most bad bytes with None but
+    raises on some (an empty buffer: a board's failed capture), which must not take the stage
+    down with the bursts it holds; and a corrupt header declaring a huge size is refused
+    before OpenCV allocates it (a 631-byte frame declaring 30000x30000 took over 5 GB)."""
+    if not data:
+        return None, "an empty frame"
+    too_large = jpeg.too_large(data)
+    if too_large:
+        return None, too_large
     try:
-        return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:
-        return None
+        image = None
+    return (image, "") if image is not None else (None, "not a readable JPEG")
 
 
 class RecognitionStage:
@@ -156,11 +162,11 @@ class RecognitionStage:
         return burst["confident"] or burst["last_read"] == frame.index - 1
 
     def _read(self, frame) -> list[Observation]:
-        img = decode(frame.jpeg)
+        img, why = decode(frame.jpeg)
         if img is None:
             self.stats["bad_frames"] += 1
-            logger.warning("frame %d of burst %s/%d is not a readable JPEG (%d bytes); skipped",
-                           frame.index, frame.board_id, frame.trigger_id, len(frame.jpeg))
+            logger.warning("frame %d of burst %s/%d skipped: %s (%d bytes)",
+                           frame.index, frame.board_id, frame.trigger_id, why, len(frame.jpeg))
             return []
         try:
             plates = self.recognizer.read_frame(img)

@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.cli.images import jpeg_cut_short, read_image
+from gateway.recognition.jpeg import cut_short as jpeg_cut_short
+from tools.cli.images import read_image
 
 
 @pytest.fixture
@@ -35,9 +36,14 @@ def test_each_reason(tmp_path, jpegs):
     (tmp_path / "empty.jpg").write_bytes(b"")
     (tmp_path / "text.jpg").write_text("not an image")
     (tmp_path / "dir.jpg").mkdir()
+    bomb = bytearray(jpegs["baseline"])  # a header declaring 30000x30000: over 5 GB to decode
+    sof = bomb.find(b"\xff\xc0")
+    bomb[sof + 5:sof + 9] = (30000).to_bytes(2, "big") * 2
+    (tmp_path / "bomb.jpg").write_bytes(bytes(bomb))
     image, why = read_image(tmp_path / "ok.jpg")
     assert image.shape == (120, 160, 3) and why == ""
     for name, reason in (("cut.jpg", "cut short"), ("empty.jpg", "empty"), ("text.jpg", "not an image"),
-                         ("dir.jpg", "folder"), ("gone.jpg", "no such file")):
+                         ("dir.jpg", "folder"), ("gone.jpg", "no such file"),
+                         ("bomb.jpg", "declares 30000x30000 pixels")):
         image, why = read_image(tmp_path / name)
         assert image is None and reason in why, name
