@@ -202,3 +202,31 @@ def test_eval_scenes_leaves_out_a_jpeg_cut_short(tmp_path):
 
     result = evaluate(folder, NoPlates())
     assert result["unreadable"] == [name] and result["images"] == 1
+
+
+def test_eval_scenes_warns_of_a_labelled_box_outside_its_image(tmp_path, caplog):
+    """A box past the image's edge (a labelling slip, or labels of another image size) can never
+    be found, and silently lowered recall; it is still counted, and now named with its file."""
+    from tools.eval.scenes import evaluate
+
+    folder = tmp_path / "set"
+    write_scene_set(folder, 1, seed=5, width=640, height=360)
+    name = read_labels_names(folder)[0]
+    with (folder / "labels.tsv").open("a") as fh:
+        fh.write(f"{name}\t5000\t4000\t60\t20\tABC123\n")
+
+    class NoPlates:
+        def read_frame(self, image):
+            return []
+
+    with caplog.at_level("WARNING"):
+        result = evaluate(folder, NoPlates())
+    assert result["plates"] >= 2 and result["recall"] == 0.0
+    said = [r.getMessage() for r in caplog.records if "outside" in r.getMessage()]
+    assert len(said) == 1 and name in said[0] and "5000,4000,60,20" in said[0] and "640x360" in said[0]
+
+
+def read_labels_names(folder):
+    from models.detector.data import read_labels
+
+    return sorted(read_labels(folder))

@@ -77,6 +77,16 @@ def _boxes_and_texts(rec, image, detect_only: bool) -> list[tuple]:
     return [(p.detection.box, p.text) for p in rec.read_frame(image)]
 
 
+def _warn_outside(path: Path, truth: list[tuple[list[float], str]], image) -> None:
+    """Name a labelled box that lies wholly outside its image: it can never be found, and it
+    counts as missed (labels of another image size, or a slip in labels.tsv)."""
+    h, w = image.shape[:2]
+    for (x, y, bw, bh), _ in truth:
+        if x >= w or y >= h or x + bw <= 0 or y + bh <= 0:
+            logger.warning("%s: the labelled box %s lies outside the %dx%d image and counts as missed; "
+                           "check labels.tsv", path, ",".join(f"{v:g}" for v in (x, y, bw, bh)), w, h)
+
+
 def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, limit: int = 0) -> dict:
     from models.detector.data import is_held_out
     from tools.cli.images import read_image
@@ -109,6 +119,7 @@ def evaluate(folder: Path, rec, split: str = "all", detect_only: bool = False, l
         reads = _boxes_and_texts(rec, image, detect_only)
         times.append((time.perf_counter() - t0) * 1000.0)
         truth = labels[name]
+        _warn_outside(folder / name, truth, image)
         pairs = match([b for b, _ in truth], [b for b, _ in reads])
         plates += len(truth)
         found += len(pairs)
