@@ -92,6 +92,8 @@ def read_labels(folder: str | os.PathLike) -> list[tuple[Path, str]]:
                 raise DatasetError(f"{labels}: the header must be file,state,plate")
             for row in reader:
                 row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+                if not row["file"]:
+                    raise DatasetError(f"{labels} line {reader.line_num}: no file name")
                 text = row["plate"].upper().replace(" ", "").replace("-", "")
                 rows.append((folder / row["file"], text))
         except UnicodeDecodeError:

@@ -42,3 +42,13 @@ def test_labels_csv_not_in_utf8_is_named(tmp_path, capsys):
     (tmp_path / "crops" / "labels.csv").write_bytes("file,state,plate\nstra\xdfe.jpg,CA,AB1\n".encode("latin-1"))
     assert main(["eval", "ocr", str(tmp_path / "crops"), "--json"]) == 1
     assert "labels.csv is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_a_labels_csv_row_without_a_file_name_is_named(tmp_path, capsys):
+    """A row with an empty file column was looked for as the folder itself, and reported as an
+    unreadable image named after the folder."""
+    _labels(tmp_path / "crops", ["a.jpg"])
+    with (tmp_path / "crops" / "labels.csv").open("a") as fh:
+        fh.write(",CA,7XYZ999\n")
+    assert main(["eval", "ocr", str(tmp_path / "crops"), "--json"]) == 1
+    assert "labels.csv line 3: no file name" in capsys.readouterr().err
