@@ -134,3 +134,16 @@ def test_a_label_box_outside_its_photo_is_skipped_by_name(tmp_path):
     made = json.loads(proc.stdout)
     assert made["frames"] == 1 and made["skipped"] == [str(src / first[0])]
     assert "outside" in proc.stderr
+
+
+def test_no_frame_made_is_an_error_not_an_empty_folder(tmp_path):
+    """Every photo unreadable made an empty labels.tsv and exit status 0; eval scenes then said
+    only that the folder lists no plates."""
+    src = tmp_path / "near"
+    src.mkdir()
+    (src / "a.jpg").write_text("not an image")
+    (src / "labels.tsv").write_text("a.jpg\t10\t10\t60\t20\tABC123\n")
+    proc = alpr("eval", "distant", str(src), "--out", str(tmp_path / "o"), "--width", "40", "--split", "all",
+                "--json", timeout=60)
+    assert proc.returncode == 1 and "no frame made" in proc.stderr and "a.jpg" in proc.stderr
+    assert not (tmp_path / "o" / "labels.tsv").exists()

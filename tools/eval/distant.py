@@ -188,6 +188,9 @@ def build(sources: list[str], out: Path, width: int, size: tuple[int, int], back
         if not cv2.imwrite(str(out / name), frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
             raise DistantSetError(f"cannot write {out / name}: is the disk full or the folder read-only?")
         lines.append("\t".join([name, *(str(v) for v in plate), text]))
+    if not lines:
+        raise DistantSetError(f"no frame made: {len(skipped)} skipped ({_names([Path(p) for p in skipped])}), "
+                              "each unreadable or with a labelled plate that cannot be used")
     (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"out": str(out), "frames": len(lines), "width": width, "frame": f"{size[0]}x{size[1]}",
             "split": split, "plates": plates, "skipped": skipped}
