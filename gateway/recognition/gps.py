@@ -240,7 +240,7 @@ class NmeaSerial(GpsSource):
 
         try:
             conn = serial.serial_for_url(self.port, self.baud, timeout=1.0)
-        except serial.SerialException as exc:
+        except (serial.SerialException, ValueError) as exc:  # ValueError: a URL pyserial does not know
             raise OSError(f"cannot open {self.port}: {exc}") from None
         with conn:
             while not stop.is_set():

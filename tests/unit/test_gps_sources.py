@@ -237,3 +237,13 @@ def test_a_serial_receiver_unplugged_and_plugged_back_is_read_again(caplog):
     lost = [m for m in said if "is lost" in m]
     assert 1 <= len(lost) <= 3 and "check its USB cable and gps.port" in lost[0]
     assert sum("is back after" in m for m in said) >= 1
+
+
+def test_a_port_pyserial_cannot_parse_is_named_once(caplog):
+    """gps.port 'foo://x' raised ValueError from pyserial: a traceback at every retry."""
+    src = gps.NmeaSerial("foo://x", retry_s=0.05)
+    with caplog.at_level("WARNING"):
+        _run_for(src, 0.5)
+    said = _gps_warnings(caplog)
+    assert len(said) == 1 and "cannot open foo://x" in said[0] and "gps.port" in said[0]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
