@@ -71,6 +71,7 @@ class RecognitionStage:
         self._retry_at = 0.0
         self.state = "starting"
         self.open_error = ""
+        self.gps_error = ""
 
     # --- setup -----------------------------------------------------------------
 
@@ -89,10 +90,15 @@ class RecognitionStage:
             from gateway.store.images import ImageStore
 
             self.writer = ReadWriter(ImageStore(self.datadir.images))
-        if self.gps is None:
-            from gateway.recognition.gps import from_config
+        if self.gps is None and not self.gps_error:
+            from gateway.recognition.gps import GpsError, from_config
 
-            self.gps = from_config(self.config.gps)
+            try:
+                self.gps = from_config(self.config.gps)
+            except GpsError as exc:
+                # a GPS setting must not stop the reads: they are stored without position
+                self.gps_error = f"GPS not used: {exc}"
+                logger.error("%s; reads are stored without position", self.gps_error)
             if self.gps is not None:
                 threading.Thread(target=self.gps.run, args=(stop,), name="gps", daemon=True).start()
 
@@ -120,7 +126,8 @@ class RecognitionStage:
         described = self.recognizer.describe() if self.recognizer is not None else {}
         # copies first: the stage's thread goes on counting while the web's thread reads
         latencies, counters = list(self.latencies_ms), dict(self.stats)
-        problems = ([f"cannot start: {self.open_error}"] if self.open_error else []) + described.get("problems", [])
+        problems = (([f"cannot start: {self.open_error}"] if self.open_error else []) + described.get("problems", [])
+                    + ([self.gps_error] if self.gps_error else []))
         return {
             "state": self.state,
             "problems": problems,

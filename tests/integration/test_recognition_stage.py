@@ -137,3 +137,28 @@ def test_an_empty_frame_from_a_board_is_counted_not_fatal(datadir, db):
     reads = list(Read.select())
     assert len(reads) == 1 and edit_distance(reads[0].plate, texts[0]) <= 2
     assert reads[0].frames == 2
+
+
+def test_a_misconfigured_gps_does_not_stop_recognition(datadir, db):
+    """gps.source nmea with no gps.port raised from the stage's setup: the supervisor restarted
+    the stage until it gave up, and no read was stored at all. Reads are stored without
+    position, and the devices page says what to set."""
+    config = Config()
+    config.gps.source = "nmea"
+    frames, texts = bursts(1)
+    q = queue.Queue()
+    for f in frames:
+        q.put(f)
+    stage = RecognitionStage(config, datadir, q)
+    stop = threading.Event()
+    thread = threading.Thread(target=stage.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while stage.stats["reads"] < 1 and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(30)
+    reads = list(Read.select())
+    assert len(reads) == 1 and reads[0].latitude is None
+    status = stage.status()
+    assert status["state"] == "stopped" and any("gps.port" in p for p in status["problems"])
