@@ -31,6 +31,8 @@ from tools.regional.linksim import LinkSim
     # the interpreter's refusal blamed the model file ("model file ... cannot be loaded")
     (["bench", "ocr", "--threads", "0"], "--threads: 0 is too small: 1 or more"),
     (["bench", "ocr", "--plates", "-5"], "--plates: -5 is too small: 1 or more"),
+    (["bench", "ocr", "--seed", "-1"], "--seed: -1 is too small: 0 or more"),  # numpy's ValueError traceback
+    (["eval", "distant", "x", "--out", "o", "--width", "40", "--seed", "-1"], "--seed: -1 is too small: 0 or more"),
 ])
 def test_values_without_a_figure_are_refused_by_name(capsys, argv, message):
     with pytest.raises(SystemExit):

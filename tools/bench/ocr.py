@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     p.add_argument("--plates", type=common.at_least(1), default=200, help="distinct synthetic crops timed")
     ocr_options.add(p)
     p.add_argument("--threads", type=common.at_least(1), default=1, help="interpreter threads (default 1)")
-    p.add_argument("--seed", type=int, default=462)
+    p.add_argument("--seed", type=common.at_least(0), default=462, help="the synthetic crops (default 462)")
     common.add_json(p)
     p.set_defaults(func=run)
 

@@ -57,7 +57,8 @@ def register(subparsers) -> None:
     p.add_argument("--backgrounds", metavar="DIR", help="images to paste into (default: synthetic streets)")
     p.add_argument("--split", choices=("all", "holdout", "train"), default="train",
                    help="which photos, by the detector's fixed training split (default train)")
-    p.add_argument("--seed", type=int, default=0, help="where the plates go and which background (default 0)")
+    p.add_argument("--seed", type=common.at_least(0), default=0,
+                   help="where the plates go and which background (default 0)")
     p.add_argument("--plates", metavar="DIR",
                    help="put these plate crops (labels.csv: file,state,plate; the OCR's hold-out split) "
                         "over the photos' US-shaped plates, one frame per crop")
