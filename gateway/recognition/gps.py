@@ -216,7 +216,10 @@ class NmeaSerial(GpsSource):
             raise GpsError("gps.source is nmea but gps.port is empty; set the receiver's serial port")
         self.port, self.baud = port, baud
         self.what = f"the GPS receiver on {port}"
-        self.check = "check its USB cable and gps.port"
+        # a receiver replugged while its old device was still open comes back as another
+        # ttyUSBn; its /dev/serial/by-id/ name stays the same
+        self.check = ("check its USB cable and gps.port" if port.startswith("/dev/serial/by-id/") else
+                      "check its USB cable and gps.port (a /dev/serial/by-id/ path keeps its name when replugged)")
 
     def feed(self, line: str) -> str:
         kind = nmea_kind(line)

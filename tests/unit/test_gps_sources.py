@@ -236,6 +236,7 @@ def test_a_serial_receiver_unplugged_and_plugged_back_is_read_again(caplog):
     said = _gps_warnings(caplog)
     lost = [m for m in said if "is lost" in m]
     assert 1 <= len(lost) <= 3 and "check its USB cable and gps.port" in lost[0]
+    assert "/dev/serial/by-id/" in lost[0]  # a replugged receiver can come back as another ttyUSBn
     assert sum("is back after" in m for m in said) >= 1
 
 
