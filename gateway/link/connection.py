@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import itertools
 import logging
+import math
 import os
 import struct
 import threading
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_LATE_S = 3.0  # a board heartbeats at 1 Hz; later than this is "degraded"
 HEARTBEAT_LOST_S = 10.0  # ... and this is "down"
+CLOCK_FLOOR = 1_577_836_800.0  # 2020-01-01 UTC: no frame of this product was captured before it
+CLOCK_AHEAD_S = 60.0  # a capture time this far past the gateway's clock is a wrong board clock
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
                "error": logging.ERROR}
 _command_ids = itertools.count(1)
@@ -81,7 +84,7 @@ class BoardConnection:
                        "unexpected": 0, "write": 0}
         self.counters = {"bytes_in": 0, "messages": 0, "frames_received": 0,
                          "jpeg_bytes": 0, "chunks": 0, "chunks_resent": 0, "triggers": 0,
-                         "hellos": 0, "logs": 0}
+                         "hellos": 0, "logs": 0, "clock_replaced": 0}
         self.last_trigger: dict = {}
         self._last_unprovisioned_log = -1e9
         self._last_bad_mac_log = -1e9
@@ -247,18 +250,39 @@ class BoardConnection:
     def _received(self, t) -> ReceivedFrame:
         jpeg = bytes(t.data)
         m = t.meta
+        received_at = time.time()
         return ReceivedFrame(
             board_id=self.board_id or "",
             trigger_id=int(m.get("trigger_id", 0)),
             index=int(m.get("index", 0)),
             burst=int(m.get("burst", 1)),
-            captured_at=float(m.get("captured_at", 0.0)),
+            captured_at=self._capture_time(m.get("captured_at"), received_at),
             exposure_us=int(m.get("exposure_us", 0)),
             gain_db=float(m.get("gain_db", 0.0)),
             jpeg=jpeg,
-            received_at=time.time(),
+            received_at=received_at,
             sha256=hashlib.sha256(jpeg).hexdigest(),
         )
+
+    def _capture_time(self, value, received_at: float) -> float:
+        """The board's capture time, or the gateway's receive time where the board's clock
+        cannot be right: not finite, before CLOCK_FLOOR (a board that captured
+        before its first welcome set its clock: 1970 or 2000) or ahead of the gateway.
+
+        A read's time decides its place in the record and its day-366 purge: a 1970 read
+        would be purged within the hour, before it reached the regional server. A frame
+        held on the board while the link was down keeps its older, real time."""
+        captured = float(value)  # present and a number: the message's type check saw to it
+        if math.isfinite(captured) and CLOCK_FLOOR <= captured <= received_at + CLOCK_AHEAD_S:
+            return captured
+        self.counters["clock_replaced"] += 1
+        if self.counters["clock_replaced"] == 1:
+            logger.warning("board %s: a frame's capture time (%s) cannot be right: its clock is not "
+                           "set or runs ahead; the gateway's receive time is used instead. The "
+                           "gateway sets the board's clock when it connects and with each heartbeat; "
+                           "if this goes on, check the board's firmware (alpr console)",
+                           self.board_id, value)
+        return received_at
 
     def _deliver(self, frame: ReceivedFrame) -> None:
         self.counters["frames_received"] += 1

@@ -232,3 +232,32 @@ def test_bad_mac_hellos_are_warned_about_once_a_minute(caplog, monkeypatch):
         conn.feed(hello(FrameEncoder(KEY), key=b"wrong key 0123456789abcdef"))
     warned = [r for r in caplog.records if "bad MAC" in r.getMessage()]
     assert conn.errors["mac"] == 31 and len(warned) == 2 and out == []
+
+
+def _deliver(conn, enc, captured_at, xfer=1):
+    jpeg = bytes(range(256)) * 4
+    meta = {"xfer": xfer, "trigger_id": 4, "index": 0, "burst": 1, "total": len(jpeg),
+            "captured_at": captured_at, "exposure_us": 100, "gain_db": 2.0, "chunk": 1024}
+    s = Sender(enc, 1024)
+    s.start(xfer, cbor.dumps(meta), memoryview(jpeg), len(jpeg))
+    while (wire := s.next_frame()) is not None:
+        conn.feed(bytes(wire))
+
+
+def test_a_capture_time_from_an_unset_or_runaway_board_clock_is_replaced(caplog):
+    """A board that captured before its clock was set sends 1970 or 2000 times; stored as
+    such, the read would be purged within the hour as past day 366."""
+    import time
+
+    conn, out, frames = make()
+    enc, _ = open_session(conn, out)
+    now = time.time()
+    for xfer, sent in enumerate([12.5, float("nan"), 946_684_800.0, now + 86_400, now - 7200], 1):
+        _deliver(conn, enc, sent, xfer)
+    assert len(frames) == 5
+    for frame in frames[:4]:
+        assert frame.captured_at == frame.received_at
+    assert frames[4].captured_at == now - 7200  # held while the link was down: a real, older time
+    assert conn.stats()["counters"]["clock_replaced"] == 4
+    warned = [r for r in caplog.records if "capture time" in r.getMessage()]
+    assert len(warned) == 1 and "b1" in warned[0].getMessage()
