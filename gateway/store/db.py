@@ -68,7 +68,11 @@ def open_database(path: Path | str, migrate: bool = True) -> SqliteDatabase:
 
     A file that cannot be opened or is not a database raises DatabaseFileError naming the file."""
     create_private(Path(path))
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    # Every transaction takes the write lock when it begins (BEGIN IMMEDIATE): one that read
+    # first and asked for the lock later is refused at once, without the busy wait, whenever
+    # another writer (the running gateway storing a read) holds it: an officer's acknowledge
+    # or a hold then failed with "database is locked". Transactions here are short writes.
+    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
     database.initialize(db)
     # An index built from another database must never answer for this one.
     from gateway.hotlist import match

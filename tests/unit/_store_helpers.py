@@ -65,3 +65,24 @@ def proof(monkeypatch, user, password: str = PASSWORD, code: str | None = None) 
     monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
     return ["--user", user.username, "--password-stdin",
             "--otp", code if code is not None else pyotp.TOTP(user.totp_secret).now()]
+
+
+def gateway_writing(path, seconds: float):
+    """Another connection (the running gateway storing a read) holding the write lock a moment."""
+    import sqlite3
+    import threading
+
+    locked = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        threading.Event().wait(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    locked.wait(5)
+    return worker

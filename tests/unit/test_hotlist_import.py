@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from _store_helpers import clew_file, ncic_line
+from _store_helpers import clew_file, gateway_writing, ncic_line
 
 from gateway.hotlist import match
 from gateway.hotlist.importer import HotlistImportError, import_file
@@ -205,27 +205,6 @@ def test_a_clew_file_of_no_records_is_refused_and_the_list_stays(db, tmp_path):
     assert [h.entry for h in match.get_matcher().match(["OLD111"])] == ["OLD111"]
 
 
-def _gateway_writing(path, seconds: float):
-    """Another connection (the running gateway storing a read) holding the write lock a moment."""
-    import sqlite3
-    import threading
-
-    locked = threading.Event()
-
-    def hold():
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        locked.set()
-        threading.Event().wait(seconds)
-        conn.execute("COMMIT")
-        conn.close()
-
-    worker = threading.Thread(target=hold)
-    worker.start()
-    locked.wait(5)
-    return worker
-
-
 def test_import_and_wanted_entry_wait_for_a_gateway_write_instead_of_failing(db, datadir, tmp_path):
     # A transaction that read first and then asked for the write lock got "database is locked" at
     # once, without SQLite's busy wait, whenever the gateway was writing at that moment.
@@ -235,15 +214,15 @@ def test_import_and_wanted_entry_wait_for_a_gateway_write_instead_of_failing(db,
     from gateway.store.models import utcnow
 
     import_file(clew_file(tmp_path / "old.tbl", [("OLD111", "CA")]), "clew", "svs", username="t")
-    worker = _gateway_writing(datadir.database, 0.5)
+    worker = gateway_writing(datadir.database, 0.5)
     import_file(clew_file(tmp_path / "new.tbl", [("NEW111", "CA")]), "clew", "svs", username="t")
     worker.join()
     assert plates_of("svs") == {"NEW111"}
-    worker = _gateway_writing(datadir.database, 0.5)
+    worker = gateway_writing(datadir.database, 0.5)
     entry, _ = wanted.add_wanted("HKF1*", reason="robbery", case_number="C-1",
                                  expires_at=utcnow() + dt.timedelta(days=2), username="det1")
     worker.join()
-    worker = _gateway_writing(datadir.database, 0.5)
+    worker = gateway_writing(datadir.database, 0.5)
     wanted.remove(entry.id, username="det1")
     worker.join()
     assert plates_of("wanted") == set()

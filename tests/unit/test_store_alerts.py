@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _store_helpers import clew_file, new_read
+from _store_helpers import clew_file, gateway_writing, new_read
 
 from gateway.hotlist.importer import import_file
 from gateway.store import alerts
@@ -145,3 +145,18 @@ def test_migration_0004_adds_repeat_of_to_a_car_installed_earlier(tmp_path):
     assert "alert_repeat_of_id" in {i.name for i in db.get_indexes("alert")}
     m0004_alert_repeats.up(db)  # on a database that has it already: nothing changes
     db.close()
+
+
+def test_alert_steps_wait_for_a_gateway_write_instead_of_failing(alert, datadir):
+    # Each step read the alert and then asked for the write lock, which SQLite refuses at once
+    # ("database is locked", no busy wait) while the gateway is storing a read.
+    worker = gateway_writing(datadir.database, 0.5)
+    alerts.acknowledge(alert, "ofc1", "seen")
+    worker.join()
+    worker = gateway_writing(datadir.database, 0.5)
+    alerts.verify(alert, "ofc1", "confirmed")
+    worker.join()
+    worker = gateway_writing(datadir.database, 0.5)
+    alerts.record_enforcement(alert, "ofc1", taken=False)
+    worker.join()
+    assert Alert.get_by_id(alert.id).status == "enforcement"
