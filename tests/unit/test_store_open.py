@@ -101,3 +101,25 @@ def test_an_older_database_gains_the_image_indexes(tmp_path):
     assert {"read_crop_sha256", "read_context_sha256"} <= names
     assert (tmp_path / "backups" / "alpr.v0004.db").exists()
     db.close()
+
+
+def test_cli_output_cut_short_by_its_reader_ends_quietly():
+    """`alpr recognize ... | head`: the reader leaving is no error to report ("alpr: Broken pipe")."""
+    import subprocess
+    import sys
+
+    script = ("import argparse, sys\n"
+              "from tools.cli import main as m\n"
+              "def flood(args):\n"
+              "    while True:\n"
+              "        print('x' * 60)\n"
+              "class Parser:\n"
+              "    def parse_args(self, argv):\n"
+              "        return argparse.Namespace(verbose=0, func=flood, command='flood')\n"
+              "m.build_parser = Parser\n"
+              "sys.exit(m.main([]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10) == b"x" * 10
+    proc.stdout.close()
+    assert proc.wait(timeout=30) == 141
+    assert proc.stderr.read() == b""

@@ -320,6 +320,22 @@ def test_cli_search_requires_purpose_and_case_and_is_recorded(db, datadir, capsy
         "det1", "7AB*", "robbery follow-up", "24-0117")
 
 
+def test_cli_search_until_a_date_takes_in_that_whole_day(db, datadir, images, capsys, monkeypatch):
+    import json
+
+    from _store_helpers import cli_account, proof
+
+    from tools.cli.main import main
+
+    save_read(new_read("7ABC123", seen_at=dt.datetime(2026, 11, 28, 21, 30)), images)
+    save_read(new_read("7ABC124", seen_at=dt.datetime(2026, 11, 29, 0, 0)), images)
+    det1 = cli_account("det1")
+    assert main(["--data", str(datadir.root), "reads", "search", "7ABC12?", "--until", "2026-11-28",
+                 "--purpose", "robbery follow-up", "--case", "24-0117", *proof(monkeypatch, det1),
+                 "--json"]) == 0
+    assert [r["plate"] for r in json.loads(capsys.readouterr().out)["reads"]] == ["7ABC123"]
+
+
 def test_a_write_failing_after_its_commit_leaves_no_row_behind(db, images, monkeypatch):
     from gateway.store import reads as store_reads
 

@@ -48,7 +48,7 @@ def register(subparsers) -> None:
     p.add_argument("--ack-timeout-ms", type=common.at_least_float(0.0, above=True), default=50.0)
     p.add_argument("--turnaround-ms", type=common.at_least_float(0.0), default=0.5,
                    help="gateway processing time before an answer leaves")
-    p.add_argument("--seed", type=int, default=462)
+    p.add_argument("--seed", type=common.at_least(0), default=462)
     common.add_json(p)
     p.set_defaults(func=run)
 

@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     p.add_argument("--reset-rate", type=_rate, default=0.01, help="share of requests reset (0-1)")
     p.add_argument("--batch-size", type=at_least(1), default=2000, help="1 to 10000 (upload.batch_size)")
     p.add_argument("--connections", type=at_least(1), default=3, help="1 to 16 (upload.connections)")
-    p.add_argument("--seed", type=int, default=462)
+    p.add_argument("--seed", type=at_least(0), default=462)
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     add_json(p)
     p.set_defaults(func=run)

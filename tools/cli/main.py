@@ -9,6 +9,7 @@ import argparse
 import errno
 import importlib
 import logging
+import os
 import pkgutil
 import sqlite3
 import sys
@@ -64,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`alpr recognize ... | head`): what it wanted it has. Point stdout
+        # at /dev/null so that the interpreter's final flush does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (OSError, sqlite3.DatabaseError, peewee.DatabaseError) as exc:
         # The last line of defence for the environment failing under a command (a disk, a
         # permission, a database file) where no layer translated it: a message, not a traceback;

@@ -3,6 +3,8 @@ searcher is a trained account proven by password and one-time code (policy 462.3
 
 from __future__ import annotations
 
+import datetime as dt
+
 from gateway.store import audit
 from gateway.store.reads import search_reads
 from tools.cli import common
@@ -18,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--purpose", required=True, help="official purpose (policy 462.3(a))")
     p.add_argument("--case", required=True, dest="case_number", help="case or incident number")
     p.add_argument("--since", help="ISO date or date-time, UTC")
-    p.add_argument("--until", help="ISO date or date-time, UTC")
+    p.add_argument("--until", help="ISO date-time, UTC, or a date: through the end of that day")
     p.add_argument("--board", default="")
     p.add_argument("--bbox", help="min_lat,min_lon,max_lat,max_lon")
     p.add_argument("--limit", type=int, default=100)
@@ -43,6 +45,8 @@ def do_search(args) -> int:
     if not args.purpose.strip() or not args.case_number.strip():
         raise sc.UsageError("a search needs a purpose and a case number (policy 462.3(a))")
     since, until = sc.when(args.since, "--since"), sc.when(args.until, "--until")
+    if until is not None and len(args.until) == 10:
+        until += dt.timedelta(days=1)  # a bare date: through the end of the day named
     bbox = _bbox(args.bbox)
     st = sc.store(args)
     who = sc.person(args, st, "`alpr reads search`")
