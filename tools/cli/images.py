@@ -36,11 +36,11 @@ def read_image(path: str | Path) -> tuple[np.ndarray | None, str]:
             data = fh.read()
     except OSError as exc:
         return None, exc.strerror or str(exc)
-    if jpeg.cut_short(data):
-        return None, f"the JPEG is cut short ({size} bytes, no end-of-image marker): copy the file again"
     too_large = jpeg.too_large(data, jpeg.MAX_PHOTO_PIXELS)
     if too_large:
         return None, too_large
+    if jpeg.cut_short(data):
+        return None, f"the JPEG is cut short ({size} bytes, its picture incomplete): copy the file again"
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         return None, "not an image OpenCV can decode (JPEG, PNG or BMP), or too large"
