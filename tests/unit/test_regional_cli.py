@@ -141,6 +141,18 @@ def test_a_hold_at_the_center_survives_the_purge_until_lifted_all_by_name(region
     assert "a" * 32 in RegionalAccess.get(RegionalAccess.action == "hold").detail
 
 
+def test_a_hold_until_a_date_takes_in_the_reads_of_that_day(region, capsys):
+    # "--until 2026-03-02" ended at that day's first moment: its reads went unheld, to be purged
+    RegionalRead.create(uid="c" * 32, terminal="car-1", plate="7XYZ998", confidence=0.9,
+                        seen_at=dt.datetime(2026, 3, 2, 21, 30), received_at=utcnow())
+    RegionalRead.create(uid="d" * 32, terminal="car-1", plate="7XYZ997", confidence=0.9,
+                        seen_at=dt.datetime(2026, 3, 3, 0, 0), received_at=utcnow())
+    assert main(["regional", "hold", "--dir", str(region), "--case", "24-18", "--reason", "robbery",
+                 "--plate", "7XYZ99?", "--since", "2026-03-02", "--until", "2026-03-02",
+                 "--user", "Det. Lee", "--json"]) == 0
+    assert _json(capsys)["held"] == 1
+
+
 def test_hold_refuses_unknown_uids_and_a_blank_user(region, capsys):
     r = ["--dir", str(region), "--case", "C1", "--reason", "x"]
     assert main(["regional", "hold", *r, "--reads", "f" * 32, "--user", "Det. Lee"]) == 1

@@ -148,6 +148,15 @@ def when(text: str | None, option: str, end_of_day: bool = False) -> dt.datetime
     return moment
 
 
+def until(text: str | None, option: str = "--until") -> dt.datetime | None:
+    """The end of a time range (exclusive): a date-time as given, or for a bare date the first
+    moment of the next day, so that `--until 2026-11-28` takes in the whole of the day named."""
+    moment = when(text, option)
+    if moment is not None and len(text) == 10:
+        moment += dt.timedelta(days=1)
+    return moment
+
+
 def ids(text: str, option: str) -> list[int]:
     try:
         values = [int(part) for part in text.replace(" ", "").split(",") if part]

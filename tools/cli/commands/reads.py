@@ -3,8 +3,6 @@ searcher is a trained account proven by password and one-time code (policy 462.3
 
 from __future__ import annotations
 
-import datetime as dt
-
 from gateway.store import audit
 from gateway.store.reads import search_reads
 from tools.cli import common
@@ -44,9 +42,7 @@ def _bbox(text: str | None):
 def do_search(args) -> int:
     if not args.purpose.strip() or not args.case_number.strip():
         raise sc.UsageError("a search needs a purpose and a case number (policy 462.3(a))")
-    since, until = sc.when(args.since, "--since"), sc.when(args.until, "--until")
-    if until is not None and len(args.until) == 10:
-        until += dt.timedelta(days=1)  # a bare date: through the end of the day named
+    since, until = sc.when(args.since, "--since"), sc.until(args.until)
     bbox = _bbox(args.bbox)
     st = sc.store(args)
     who = sc.person(args, st, "`alpr reads search`")

@@ -87,7 +87,7 @@ def register(subparsers) -> None:
     p.add_argument("--reads", help="read uids, comma separated")
     p.add_argument("--plate", help="or: every read of this plate (* and ? wildcards)")
     p.add_argument("--since", help="with --plate: seen at or after (YYYY-MM-DD[THH:MM:SS], UTC)")
-    p.add_argument("--until", help="with --plate: seen before")
+    p.add_argument("--until", help="with --plate: seen before (a date: through the end of that day)")
     add_user(p)
     p.set_defaults(func=do_hold)
 
@@ -205,7 +205,7 @@ def do_purge(args) -> int:
 
 
 def do_hold(args) -> int:
-    from tools.cli.commands._store_cli import UsageError, when
+    from tools.cli.commands._store_cli import UsageError, until, when
     from tools.regional import holds
     from tools.regional.models import open_regional
 
@@ -214,10 +214,10 @@ def do_hold(args) -> int:
     if args.reads and (args.since or args.until):
         raise UsageError("--since and --until go with --plate")
     holds.person(args.user)
-    since, until = when(args.since, "--since"), when(args.until, "--until")
+    since, before = when(args.since, "--since"), until(args.until)
     uids = [u for u in (args.reads or "").replace(" ", "").split(",") if u]
     open_regional(_db(args))
-    reads = holds.select_reads(uids or None, args.plate or "", since, until)
+    reads = holds.select_reads(uids or None, args.plate or "", since, before)
     placed = holds.place(reads, args.case, args.user, args.reason)
     emit({"case": args.case, "held": placed, "matched": len(reads), "user": args.user}, args.json,
          f"{placed} reads held for {args.case} ({len(reads)} matched) by {args.user}")
