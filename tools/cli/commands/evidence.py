@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     p.add_argument("--reads", help="read ids, comma separated")
     p.add_argument("--plate", help="or: every read of this plate (* and ? wildcards)")
     p.add_argument("--since")
-    p.add_argument("--until")
+    p.add_argument("--until", help="with --plate: seen before (a date: through the end of that day)")
     p.add_argument("--released-to", default="", metavar="AGENCY/OFFICIAL",
                    help="a release to another agency (policy 462.5(d)): who receives the media, "
                         "recorded in the access record and on the custody sheet")
@@ -95,7 +95,7 @@ def do_holds(args) -> int:
 def do_export(args) -> int:
     if bool(args.reads) == bool(args.plate):
         raise sc.UsageError("give either --reads IDS or --plate PATTERN")
-    since, until = sc.when(args.since, "--since"), sc.when(args.until, "--until")
+    since, until = sc.when(args.since, "--since"), sc.until(args.until)
     read_ids = sc.ids(args.reads, "--reads") if args.reads else None
     evidence.check_released_to(args.released_to)  # before the one-time code is spent
     st = sc.store(args)
