@@ -129,3 +129,16 @@ def test_a_provisioned_config_gone_names_its_board(tmp_path):
 
     with pytest.raises(boardconfig.BoardConfigError, match="provision new cam-front --board-type"):
         boardconfig.read(tmp_path / "keys" / "boards" / "cam-front" / "config.json")
+
+
+@pytest.mark.parametrize("setting", ["board_id=other", 'board_type="sim"',
+                                     "key_hex=" + "ab" * 32])
+def test_set_cannot_change_what_provisioning_registers(tmp_path, capsys, setting):
+    # The config must say hello with the id, type and key the car's device list holds.
+    data = str(tmp_path / "data")
+    code, _, err = _run(capsys, "--data", data, "provision", "new", "cam-z", "--board-type",
+                        "openmv", "--set", setting)
+    assert code == 1 and "set by provisioning itself" in err, err
+    code, out, _ = _run(capsys, "--data", data, "provision", "list", "--json")
+    assert json.loads(out) == []
+    assert not (tmp_path / "data" / "keys" / "boards" / "cam-z").exists()

@@ -25,6 +25,10 @@ TYPE_DEFAULTS = {
     "sim": {"camera": "sim", "transport": "pty", "trigger": "sim"},
 }
 PINMAP_ON_BOARD = "pinmap.json"
+# Set by provisioning itself: the board id and type the car registered, and the key it holds.
+# An override of one would write a config the car's device list does not match (a board that
+# says hello under another name, or with a key the gateway does not know).
+IDENTITY = ("board_id", "board_type", "key_hex")
 REPO = Path(__file__).resolve().parents[2]
 # The reference build of each board type (hardware/README.md), used when no --pinmap is given.
 DEFAULT_PINMAPS = {
@@ -50,6 +54,11 @@ def build(board_id: str, board_type: str, key_hex: str, pinmap: dict | None = No
     """The config.json content for a board, validated by the firmware's rules."""
     if board_type not in TYPE_DEFAULTS:
         raise BoardConfigError(f"board type {board_type!r}: one of {', '.join(TYPE_DEFAULTS)}")
+    for name in overrides or {}:
+        if name in IDENTITY:
+            raise BoardConfigError(
+                f"--set {name}: set by provisioning itself (the board id and --board-type are "
+                "given as arguments; the key is made fresh, --rekey for a new one)")
     raw = {"board_id": board_id, "board_type": board_type, "key_hex": key_hex}
     raw.update(TYPE_DEFAULTS[board_type])
     if pinmap is not None:
@@ -65,7 +74,7 @@ def build(board_id: str, board_type: str, key_hex: str, pinmap: dict | None = No
         raise BoardConfigError(f"board config: {exc}") from None
     # Only the values that differ from the firmware's defaults go to the board,
     # so a later firmware with better defaults is not pinned to old ones.
-    return {k: v for k, v in raw.items() if fw.DEFAULTS.get(k) != v or k in ("board_id", "board_type", "key_hex")}
+    return {k: v for k, v in raw.items() if fw.DEFAULTS.get(k) != v or k in IDENTITY}
 
 
 def board_dir(keys_dir: Path, board_id: str) -> Path:
