@@ -80,3 +80,12 @@ def test_compiled_modules_carry_the_mpy_header(tmp_path):
     mpys = [b for b in built if b.dest.endswith(".mpy")]
     assert mpys and all(build.mpy_version_of(b.local)[0] == 6 for b in mpys)
     assert not any(b.dest.endswith("main.mpy") for b in built)
+
+
+def test_a_pin_map_for_the_other_board_is_refused_before_flashing(capsys, tmp_path):
+    data = str(tmp_path / "data")
+    assert main(["--data", data, "provision", "new", "cam-c", "--board-type", "openmv"]) == 0
+    capsys.readouterr()
+    assert main(["--data", data, "flash", "--board", "openmv", "--board-id", "cam-c",
+                 "--pinmap", "hardware/pinmaps/xiao-esp32s3-sense.json", "--dry-run"]) == 1
+    assert "not for an openmv board" in capsys.readouterr().err

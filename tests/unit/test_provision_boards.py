@@ -142,3 +142,32 @@ def test_set_cannot_change_what_provisioning_registers(tmp_path, capsys, setting
     code, out, _ = _run(capsys, "--data", data, "provision", "list", "--json")
     assert json.loads(out) == []
     assert not (tmp_path / "data" / "keys" / "boards" / "cam-z").exists()
+
+
+@pytest.mark.parametrize("board_type,pinmap", [
+    ("esp32s3", "hardware/pinmaps/openmv-h7-plus.json"),
+    ("esp32s3", "hardware/pinmaps/openmv-rt1062.json"),
+    ("openmv", "hardware/pinmaps/xiao-esp32s3-sense.json"),
+])
+def test_a_pin_map_for_the_other_board_is_refused(tmp_path, capsys, board_type, pinmap):
+    # An OpenMV map on an ESP32 gives machine.Pin("P7"), an ESP32 map on an OpenMV Pin(1):
+    # the board would boot with no trigger. Refused on the laptop, nothing written.
+    data = str(tmp_path / "data")
+    code, _, err = _run(capsys, "--data", data, "provision", "new", "cam-w", "--board-type",
+                        board_type, "--pinmap", pinmap)
+    assert code == 1 and f"not for an {board_type} board" in err, err
+    assert "trigger" in err
+    code, out, _ = _run(capsys, "--data", data, "provision", "list", "--json")
+    assert json.loads(out) == []
+
+
+@pytest.mark.parametrize("board_type,pinmap", [
+    ("openmv", "hardware/pinmaps/openmv-h7-plus.json"),
+    ("openmv", "hardware/pinmaps/openmv-rt1062.json"),
+    ("esp32s3", "hardware/pinmaps/xiao-esp32s3-sense.json"),
+    ("sim", "hardware/pinmaps/openmv-h7-plus.json"),
+])
+def test_every_reference_pin_map_fits_its_board(tmp_path, capsys, board_type, pinmap):
+    code, _, err = _run(capsys, "--data", str(tmp_path / "data"), "provision", "new", "cam-r",
+                        "--board-type", board_type, "--pinmap", pinmap)
+    assert code == 0, err

@@ -167,7 +167,7 @@ class FlashJob:
             pin_path = self.pinmap or (self.board_config.parent / boardconfig.PINMAP_ON_BOARD)
             pinmap = None
             if pin_path.exists():
-                pinmap = boardconfig.load_pinmap(pin_path)
+                pinmap = boardconfig.load_pinmap(pin_path, self.profile.board_type)
                 config["pinmap"] = boardconfig.PINMAP_ON_BOARD
             holder["config"], holder["pinmap"] = config, pinmap
             fp = hashlib.sha256(bytes.fromhex(config["key_hex"])).hexdigest()[:16]

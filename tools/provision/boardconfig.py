@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -41,12 +42,38 @@ class BoardConfigError(AlprError):
     """A board config or pin map that the firmware would not accept."""
 
 
-def load_pinmap(path: Path) -> dict:
+# How each board type's MicroPython names a pin. OpenMV's Pin and LED take names ("P7",
+# "LED_RED"), never a bare number; the ESP32 port's machine.Pin takes GPIO numbers, and has no
+# OpenMV header names or pyb LEDs. A pin map written the other way is for the other board.
+def _openmv_style(value) -> bool:
+    return isinstance(value, str) and (value.startswith("LED_") or re.fullmatch(r"P\d+", value)
+                                       is not None)
+
+
+PIN_NAMING = {
+    "openmv": (lambda value: isinstance(value, str), 'pin names such as "P7"'),
+    "esp32s3": (lambda value: not _openmv_style(value), "GPIO numbers such as 1"),
+}
+
+
+def load_pinmap(path: Path, board_type: str | None = None) -> dict:
+    """The pin map in `path`, checked by the firmware's rules and, given the board type,
+    that its pins are named the way that board's MicroPython names them."""
     fw = firmware_config()
     try:
-        return fw.load_pinmap(str(path))
+        pinmap = fw.load_pinmap(str(path))
     except fw.ConfigError as exc:
         raise BoardConfigError(f"{exc}; see hardware/pinmaps/ for working examples") from None
+    fits, words = PIN_NAMING.get(board_type, (None, ""))
+    if fits is not None:
+        wrong = sorted(name for name, value in pinmap["pins"].items() if not fits(value))
+        if wrong:
+            default = DEFAULT_PINMAPS[board_type].relative_to(REPO)
+            raise BoardConfigError(
+                f"{path}: a pin map for board {pinmap['board']!r}, not for an {board_type} "
+                f"board ({', '.join(wrong)}: not {words}): give the {board_type} board's pin "
+                f"map, e.g. {default}")
+    return pinmap
 
 
 def build(board_id: str, board_type: str, key_hex: str, pinmap: dict | None = None,

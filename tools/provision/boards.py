@@ -67,7 +67,7 @@ def provision(keys_dir: Path, board_id: str, board_type: str, *, name: str = "",
         raise ProvisionError(f"board id {board_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
     if pinmap_path is None and boardconfig.DEFAULT_PINMAPS.get(board_type, Path()).is_file():
         pinmap_path = boardconfig.DEFAULT_PINMAPS[board_type]
-    pinmap = boardconfig.load_pinmap(pinmap_path) if pinmap_path else None
+    pinmap = boardconfig.load_pinmap(pinmap_path, board_type) if pinmap_path else None
     key_hex = new_key().hex()
     # Validate everything before anything is written, so a bad option leaves no trace.
     config = boardconfig.build(board_id, board_type, key_hex, pinmap, overrides)
