@@ -97,3 +97,67 @@ def test_verification_catches_a_file_that_differs_on_the_board(micropython_bin, 
             assert job._verify(board, [wanted]) == "verified: 1 files match"
         finally:
             board.close()
+
+
+def _flash_until_board_fails(bench, tmp_path, capsys, fail) -> tuple[int | None, str]:
+    """Run `alpr flash` against the bench board; `fail(bench)` strikes at the third file."""
+    import threading
+
+    from tools.flash import device
+
+    real_write = device.BoardFiles.write
+    writes = []
+
+    def write(self, dest, data):
+        writes.append(dest)
+        if len(writes) == 3:
+            fail(bench)
+        return real_write(self, dest, data)
+
+    result: dict = {}
+
+    def run():
+        result["code"] = main(["--data", str(tmp_path / "data"), "flash", "--board", "openmv",
+                               "--port", bench.port, "--no-reset", "--no-service"])
+
+    device.BoardFiles.write = write
+    try:
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(60)
+    finally:
+        device.BoardFiles.write = real_write
+    return result.get("code"), capsys.readouterr().err
+
+
+def test_a_cable_pulled_mid_copy_is_a_message_naming_the_cable(micropython_bin, tmp_path,
+                                                                capsys):
+    import os
+
+    def pull(bench):
+        # The board and its end of the line go away, as a USB device unplugged.
+        bench.proc.kill()
+        bench.proc.wait(5)
+        os.close(bench._master)
+        bench._master = os.open(os.devnull, os.O_RDONLY)
+
+    with BenchBoard(micropython_bin, tmp_path / "flash") as bench:
+        code, err = _flash_until_board_fails(bench, tmp_path, capsys, pull)
+    assert code == 1
+    assert "stopped answering while writing" in err and "USB cable" in err, err
+    assert "alpr flash` again" in err
+
+
+def test_a_board_that_hangs_mid_copy_ends_the_flash_with_a_message(micropython_bin, tmp_path,
+                                                                   capsys, monkeypatch):
+    import signal
+
+    from tools.flash import device
+
+    monkeypatch.setattr(device, "IO_TIMEOUT_S", 1.0, raising=False)
+    with BenchBoard(micropython_bin, tmp_path / "flash") as bench:
+        code, err = _flash_until_board_fails(
+            bench, tmp_path, capsys, lambda bench: bench.proc.send_signal(signal.SIGSTOP))
+        bench.proc.send_signal(signal.SIGCONT)
+    assert code == 1, "alpr flash still waiting on a board that stopped answering"
+    assert "stopped answering while writing" in err, err

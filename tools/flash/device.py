@@ -9,10 +9,15 @@ really holds.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from gateway.errors import AlprError
 
 logger = logging.getLogger(__name__)
+
+# Seconds a board may stay silent, or leave a write unread, before it counts as gone. mpremote
+# opens the port with no timeout, so a board that hung mid-copy held `alpr flash` for ever.
+IO_TIMEOUT_S = 10.0
 
 
 class BoardError(AlprError):
@@ -27,8 +32,10 @@ class BoardFiles:
         from mpremote.transport_serial import SerialTransport
 
         self._errors = (TransportError, OSError)
+        self.port = port
         try:
-            self.t = SerialTransport(port, baudrate=baud)
+            self.t = SerialTransport(port, baudrate=baud, timeout=IO_TIMEOUT_S)
+            self.t.serial.write_timeout = IO_TIMEOUT_S
         except self._errors as exc:
             raise BoardError(f"cannot open {port}: {exc}; the port may be in use by another "
                              "program (stop the gateway or `alpr console`)") from None
@@ -43,15 +50,29 @@ class BoardFiles:
                 "again; ESP32-S3: run again with --micropython FILE.bin, which erases the "
                 "flash first") from None
 
+    @contextmanager
+    def _talking(self, what: str):
+        """Turn the board going away (cable pulled, board hung or reset) into a BoardError."""
+        try:
+            yield
+        except self._errors as exc:
+            logger.debug("board on %s failed while %s", self.port, what, exc_info=True)
+            raise BoardError(
+                f"the board on {self.port} stopped answering while {what} ({exc or type(exc).__name__}):"
+                " check the USB cable and the board's power, unplug and replug it, and run "
+                "`alpr flash` again; it copies and verifies every file afresh") from None
+
     def mpy_version(self) -> tuple[int, int]:
         """(major, sub) .mpy version the board's MicroPython loads."""
-        self.t.exec("import sys")
-        value = self.t.eval("getattr(sys.implementation, '_mpy', 0)")
+        with self._talking("reading its MicroPython version"):
+            self.t.exec("import sys")
+            value = self.t.eval("getattr(sys.implementation, '_mpy', 0)")
         return value & 0xFF, (value >> 8) & 3
 
     def platform(self) -> str:
-        self.t.exec("import sys")
-        return str(self.t.eval("sys.platform + ' ' + sys.version", parse=False).decode())
+        with self._talking("reading its MicroPython version"):
+            self.t.exec("import sys")
+            return str(self.t.eval("sys.platform + ' ' + sys.version", parse=False).decode())
 
     def makedirs(self, path: str) -> None:
         parts = [p for p in path.split("/") if p]
@@ -61,23 +82,27 @@ class BoardFiles:
                 self.t.fs_mkdir(sub)
 
     def write(self, dest: str, data: bytes) -> None:
-        if "/" in dest:
-            self.makedirs(dest.rsplit("/", 1)[0])
-        self.t.fs_writefile(dest, data)
+        with self._talking(f"writing {dest}"):
+            if "/" in dest:
+                self.makedirs(dest.rsplit("/", 1)[0])
+            self.t.fs_writefile(dest, data)
 
     def remove_if_present(self, path: str) -> bool:
-        if self.t.fs_exists(path):
-            self.t.fs_rmfile(path)
-            return True
+        with self._talking(f"removing {path}"):
+            if self.t.fs_exists(path):
+                self.t.fs_rmfile(path)
+                return True
         return False
 
     def sha256(self, path: str) -> str:
-        digest = self.t.fs_hashfile(path, "sha256")
+        with self._talking(f"reading back {path}"):
+            digest = self.t.fs_hashfile(path, "sha256")
         return digest.hex() if digest else ""
 
     def reset(self) -> None:
         # A hard reset ends the connection; send it and do not wait for the answer.
-        self.t.exec_raw_no_follow("import machine\nmachine.reset()")
+        with self._talking("resetting it"):
+            self.t.exec_raw_no_follow("import machine\nmachine.reset()")
 
     def close(self) -> None:
         try:
