@@ -146,3 +146,17 @@ def test_console_sim_status_json_from_the_command_line(tmp_path):
 def test_usage_errors_are_clear(capsys):
     assert main(["console"]) == 1
     assert "--sim" in capsys.readouterr().err
+
+
+def test_a_frame_that_cannot_be_saved_leaves_the_console_running(console, tmp_path, capsys):
+    from tools.console.shell import ConsoleShell
+
+    # A folder, or a path under a file, is a technician's typo: an error line, not the end
+    # of the interactive console.
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConsoleError, match="cannot save the frame as .*another FILE.jpg"):
+        console.run_line(f"frame {tmp_path}")
+    shell = ConsoleShell(console)
+    assert not shell.onecmd(f"frame {tmp_path / 'afile' / 'x.jpg'}")
+    assert "error: cannot save the frame" in capsys.readouterr().out
+    assert console.run_line("status")[0]["board_id"] == "bench-1"

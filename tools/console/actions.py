@@ -251,8 +251,13 @@ class Console:
             f"frame-{self.session.board_id}-{time.strftime('%Y%m%d-%H%M%S')}.jpg"
         frame = self.test_frames(1)[0]
         gray = sharpness.decode(frame.jpeg)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(frame.jpeg)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(frame.jpeg)
+        except OSError as exc:
+            # A mistyped path must not end an interactive console (the shell shows AlprErrors).
+            raise ConsoleError(f"cannot save the frame as {path}: {exc.strerror or exc}; give "
+                               "another FILE.jpg (or --frames-dir DIR) and take it again") from None
         result = {"path": str(path), "bytes": len(frame.jpeg), "width": int(gray.shape[1]),
                   "height": int(gray.shape[0]), "exposure_us": frame.exposure_us,
                   "gain_db": frame.gain_db, "sha256": frame.sha256}
