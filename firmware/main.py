@@ -82,6 +82,9 @@ def boot(argv):
         report("board not provisioned: set board_id and key_hex in " + path
                + "".join("; " + p for p in problems))
         return 2
+    # The illuminator's gate is held low by its pull-down while booting; on from here.
+    illuminator = status.Illuminator(pins.get("ir_enable") if pins else None)
+    illuminator.switch(True)
     transport = _with_fallback(cfg, "transport", problems, lambda: make_transport(cfg, pins))
     camera = _with_fallback(cfg, "camera", problems, lambda: make_camera(cfg))
     if transport is None or camera is None:

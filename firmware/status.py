@@ -57,6 +57,29 @@ class Led:
         self._out((now_ms % (on_ms + off_ms)) < on_ms)
 
 
+class Illuminator:
+    """The IR illuminator's switch: the pin map's ir_enable pin drives its MOSFET gate, high
+    for on (hardware/power.md). The gate's pull-down keeps it off until the firmware is up;
+    from then it is on while the board runs, so every frame by night has the plate lit."""
+
+    def __init__(self, pin=None):
+        self.on = False
+        self._pin = None
+        if pin is None:
+            return
+        try:
+            from machine import Pin
+
+            self._pin = Pin(pin, Pin.OUT)
+        except (ImportError, AttributeError, ValueError, OSError):
+            self._pin = None  # no such pin here (the Unix port): the state is still tracked
+
+    def switch(self, on):
+        self.on = bool(on)
+        if self._pin is not None:
+            self._pin.value(1 if on else 0)
+
+
 class Watchdog:
     """machine.WDT where the port has one; on the Unix port a software one
     that only records feeds (the simulator watches the process instead)."""

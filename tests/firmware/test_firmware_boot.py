@@ -114,3 +114,42 @@ def test_out_of_memory_at_boot_falls_back_to_the_default_pool(boot, tmp_path):
     assert any("out of memory with frame_slots 8" in p for p in problems), problems
     cfg = s.command("config_get", timeout=5)["result"]
     assert (cfg["frame_slots"], cfg["max_frame_bytes"]) == (4, 32768)
+
+
+def test_the_ir_illuminator_is_switched_on_from_the_pin_maps_ir_enable(boot, tmp_path):
+    # hardware/power.md and the wiring diagrams: the board drives the illuminator's MOSFET gate
+    # (100 kOhm pull-down, off while booting) high on the pin map's ir_enable pin. The Unix port
+    # has no machine.Pin: a stand-in records what the firmware does with the pins.
+    pinmap = tmp_path / "pinmap.json"
+    pinmap.write_text(json.dumps({"board": "bench", "pins": {"ir_enable": "P8"}}))
+    record = tmp_path / "pins.log"
+    patch = f"""
+import sys
+class Pin:
+    OUT = 1
+    IN = 0
+    PULL_UP = 2
+    PULL_DOWN = 3
+    def __init__(self, name, mode=-1, *args):
+        self.name = name
+        self._log("init", mode)
+    def _log(self, *what):
+        with open({str(record)!r}, "a") as fh:
+            fh.write(" ".join(str(w) for w in (self.name,) + what) + "\\n")
+    def value(self, v=None):
+        if v is not None:
+            self._log("value", v)
+        return 0
+class _Machine:
+    pass
+machine = _Machine()
+machine.Pin = Pin
+sys.modules["machine"] = machine
+"""
+    s, _ = boot({"pinmap": str(pinmap)}, patch=patch)
+    try:
+        s.wait_hello(timeout=20)
+    except Exception:
+        pytest.fail("no hello; firmware log:\n" + _log(tmp_path))
+    lines = record.read_text().splitlines()
+    assert "P8 init 1" in lines and lines[-1] == "P8 value 1", lines
