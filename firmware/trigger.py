@@ -118,6 +118,9 @@ def make_trigger(cfg, camera=None, pins=None):
     kind = cfg["trigger"]
     if kind == "gpio":
         pin = pins.get("trigger") if pins and "trigger" in pins else cfg["trigger_pin"]
+        if isinstance(pin, str) and pin.isdigit():
+            # trigger_pin is text; "1" is GPIO 1 (an ESP32's machine.Pin takes only numbers)
+            pin = int(pin)
         return GpioTrigger(pin, cfg["debounce_ms"], cfg["trigger_active_high"])
     if kind == "diff":
         grab = getattr(camera, "grab_small", None)

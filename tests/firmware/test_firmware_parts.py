@@ -137,3 +137,33 @@ def test_unprovisioned_board_refuses_to_start(micropython_bin, tmp_path):
                           capture_output=True, timeout=30, cwd=tmp_path)
     assert proc.returncode == 2
     assert b"not provisioned" in proc.stderr
+
+
+def test_a_numbered_trigger_pin_is_a_gpio_number(micropython_bin):
+    # `alpr provision` writes an ESP32's trigger pin from its pin map as text ("1"), and the
+    # XIAO diagram shows it so; the ESP32's machine.Pin takes numbers only.
+    out = run_mp(micropython_bin, """
+import sys
+made = []
+class Pin:
+    IN = 0
+    PULL_UP = 1
+    PULL_DOWN = 2
+    def __init__(self, pin, *args):
+        made.append(pin)
+    def value(self):
+        return 1
+class M:
+    pass
+m = M()
+m.Pin = Pin
+sys.modules["machine"] = m
+import config, trigger
+cfg = dict(config.DEFAULTS)
+cfg["trigger"] = "gpio"
+for name in ("1", "P7"):
+    cfg["trigger_pin"] = name
+    trigger.make_trigger(cfg)
+print(repr(made))
+""")
+    assert out.strip() == "[1, 'P7']"
