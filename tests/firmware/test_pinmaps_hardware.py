@@ -81,3 +81,26 @@ def test_hardware_docs_link_to_files_that_exist():
                 continue
             assert (md.parent / target).exists(), f"{md.name} links to missing {target}"
 
+
+
+def test_hardware_docs_name_project_files_that_exist():
+    import re
+
+    for md in (REPO / "hardware").glob("*.md"):
+        for path in re.findall(r"`((?:firmware|tools|gateway|shared)/[\w/.-]+\.py)`",
+                               md.read_text()):
+            assert (REPO / path).exists(), f"{md.name} names missing {path}"
+
+
+def test_install_checklist_asks_only_for_exposure_the_firmware_can_set():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fwcfg", REPO / "firmware" / "config.py")
+    fw = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fw)
+    install = (REPO / "hardware" / "install.md").read_text()
+    if not any("exposure" in name for name in fw.SCHEMA):
+        # firmware 0.1.0: automatic exposure (optics.md); a checklist box the technician
+        # cannot tick would send them hunting for a setting that does not exist
+        assert "Exposure stays at" not in install
+        assert "automatic exposure" in install
