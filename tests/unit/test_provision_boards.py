@@ -171,3 +171,14 @@ def test_every_reference_pin_map_fits_its_board(tmp_path, capsys, board_type, pi
     code, _, err = _run(capsys, "--data", str(tmp_path / "data"), "provision", "new", "cam-r",
                         "--board-type", board_type, "--pinmap", pinmap)
     assert code == 0, err
+
+
+def test_frame_difference_trigger_is_refused_for_an_esp32s3(tmp_path, capsys):
+    # Its camera driver cannot difference frames: the board would boot with no trigger.
+    data = str(tmp_path / "data")
+    code, _, err = _run(capsys, "--data", data, "provision", "new", "cam-e", "--board-type",
+                        "esp32s3", "--set", "trigger=diff")
+    assert code == 1 and "OpenMV boards only" in err, err
+    code, _, err = _run(capsys, "--data", data, "provision", "new", "cam-o", "--board-type",
+                        "openmv", "--set", "trigger=diff")
+    assert code == 0, err

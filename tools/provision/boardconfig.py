@@ -94,6 +94,12 @@ def build(board_id: str, board_type: str, key_hex: str, pinmap: dict | None = No
         if trigger is not None:
             raw["trigger_pin"] = str(trigger)
     raw.update(overrides or {})
+    if board_type == "esp32s3" and raw.get("trigger") == "diff":
+        # The ESP32 camera driver has no small grab to difference (firmware/capture.py): the
+        # board would come up with no trigger at all (hardware/bom.md, A4'': OpenMV only).
+        raise BoardConfigError("board config: trigger \"diff\" (frame difference) works on "
+                               "OpenMV boards only; an esp32s3 board needs a radar or loop "
+                               "detector on its trigger pin: trigger \"gpio\"")
     fw = firmware_config()
     try:
         fw.validate(raw)
