@@ -61,10 +61,17 @@ class BoardSession:
     def board_id(self) -> str | None:
         return self.conn.board_id
 
+    def _port_gone(self) -> SessionError:
+        return SessionError(
+            f"{self.conn.port} closed: the board was unplugged, lost power or reset its USB; "
+            "plug it back in (check the cable) and connect again")
+
     def wait_hello(self, timeout: float = 6.0) -> dict:
         deadline = time.monotonic() + timeout
         while self.conn.board_id is None:
-            if time.monotonic() > deadline or self._stop.is_set():
+            if self._stop.is_set():
+                raise self._port_gone()
+            if time.monotonic() > deadline:
                 errs = {k: v for k, v in self.conn.stats()["errors"].items() if v}
                 raise SessionError(
                     f"no authenticated hello from a board on {self.conn.port} in {timeout:.0f} s"
@@ -78,6 +85,13 @@ class BoardSession:
             self.wait_hello()
         cid = self.conn.command_nowait(cmd, args)
         reply = self.conn.wait_reply(cid, timeout) if cid >= 0 else None
+        # A write that failed is most often the port going away: the reader sees it a moment later.
+        if reply is None and (self._stop.is_set() or (cid < 0 and self._stop.wait(1.0))):
+            raise self._port_gone()
+        if cid < 0:
+            raise SessionError(f"could not send {cmd!r} to board {self.conn.board_id} on "
+                               f"{self.conn.port} (the link is down); wait for its hello and "
+                               "try again")
         if reply is None:
             raise SessionError(f"board {self.conn.board_id} did not answer {cmd!r} in {timeout:.0f} s")
         return reply

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -160,3 +161,35 @@ def test_a_frame_that_cannot_be_saved_leaves_the_console_running(console, tmp_pa
     assert not shell.onecmd(f"frame {tmp_path / 'afile' / 'x.jpg'}")
     assert "error: cannot save the frame" in capsys.readouterr().out
     assert console.run_line("status")[0]["board_id"] == "bench-1"
+
+
+def test_a_board_unplugged_mid_session_is_named_as_such(tmp_path, capsys):
+    from gateway.store import devices
+    from gateway.store.db import open_database
+
+    data = tmp_path / "data"
+    assert main(["--data", str(data), "provision", "new", "bench-2", "--board-type", "sim",
+                 "--json"]) == 0
+    config = json.loads((data / "keys" / "boards" / "bench-2" / "config.json").read_text())
+    line = Line().start()
+    board = SimBoard("bench-2", bytes.fromhex(config["key_hex"]), line.board_port, FRAMES,
+                     tmp_path / "board", {"sim_trigger_ms": 0}).start()
+    db = open_database(f"{data}/alpr.db")
+    target = open_port(line.gateway_port, devices.device_key, 921600)
+    try:
+        target.session.wait_hello(timeout=10)
+        con = Console(target)
+        assert con.run_line("status")[0]["board_id"] == "bench-2"
+        board.stop()
+        line.stop()  # the port goes away, as a USB board unplugged
+        # not "did not answer 'status' in 5 s", said at once about a port that is gone
+        with pytest.raises(ConsoleError, match="closed: the board was unplugged"):
+            for _ in range(50):
+                con.run_line("status")
+                time.sleep(0.1)
+        con.close()
+    finally:
+        target.close()
+        db.close()
+        board.stop()
+        line.stop()
