@@ -182,3 +182,29 @@ def test_frame_difference_trigger_is_refused_for_an_esp32s3(tmp_path, capsys):
     code, _, err = _run(capsys, "--data", data, "provision", "new", "cam-o", "--board-type",
                         "openmv", "--set", "trigger=diff")
     assert code == 0, err
+
+
+def test_rekey_keeps_the_boards_own_pin_map_and_settings(tmp_path, capsys):
+    # A board wired by its own pin map (bom.md: a Freenove board, a copy of the XIAO map with
+    # its pins) is re-keyed: the new config must keep its pins and settings, not fall back to
+    # the reference build's.
+    own = json.loads(open("hardware/pinmaps/xiao-esp32s3-sense.json").read())
+    own["board"], own["pins"]["trigger"] = "freenove-s3", 2
+    own_path = tmp_path / "freenove.json"
+    own_path.write_text(json.dumps(own))
+    data = str(tmp_path / "data")
+    board = tmp_path / "data" / "keys" / "boards" / "cam-f"
+    assert _run(capsys, "--data", data, "provision", "new", "cam-f", "--board-type", "esp32s3",
+                "--pinmap", str(own_path), "--set", "burst=5")[0] == 0
+    old_key = json.loads((board / "config.json").read_text())["key_hex"]
+    code, _, err = _run(capsys, "--data", data, "provision", "new", "cam-f", "--board-type",
+                        "esp32s3", "--rekey", "--set", "jpeg_quality=70")
+    assert code == 0, err
+    config = json.loads((board / "config.json").read_text())
+    assert config["key_hex"] != old_key
+    assert (config["burst"], config["jpeg_quality"], config["trigger_pin"]) == (5, 70, "2")
+    assert json.loads((board / "pinmap.json").read_text())["board"] == "freenove-s3"
+    # a pin map given with --rekey replaces it
+    assert _run(capsys, "--data", data, "provision", "new", "cam-f", "--board-type", "esp32s3",
+                "--rekey", "--pinmap", "hardware/pinmaps/xiao-esp32s3-sense.json")[0] == 0
+    assert json.loads((board / "config.json").read_text())["trigger_pin"] == "1"

@@ -65,6 +65,10 @@ def provision(keys_dir: Path, board_id: str, board_type: str, *, name: str = "",
         )
     if not devices.BOARD_ID.match(board_id or "") or set(board_id) <= {"."}:
         raise ProvisionError(f"board id {board_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    if existing is not None and existing.revoked_at is None and existing.board_type == board_type:
+        # A new key, not a new board: keep the pin map and settings it was provisioned with
+        # (a board wired by its own pin map must not be flashed with the reference one).
+        pinmap_path, overrides = _kept_for_rekey(keys_dir, board_id, pinmap_path, overrides)
     if pinmap_path is None and boardconfig.DEFAULT_PINMAPS.get(board_type, Path()).is_file():
         pinmap_path = boardconfig.DEFAULT_PINMAPS[board_type]
     pinmap = boardconfig.load_pinmap(pinmap_path, board_type) if pinmap_path else None
@@ -86,6 +90,27 @@ def provision(keys_dir: Path, board_id: str, board_type: str, *, name: str = "",
     logger.info("provisioned board %s (%s), key %s", board_id, board_type, fp)
     return Provisioned(board_id, board_type, name, path, fp, existing is not None,
                        str(pinmap_path or ""))
+
+
+def _kept_for_rekey(keys_dir: Path, board_id: str, pinmap_path: Path | None,
+                    overrides: dict | None) -> tuple[Path | None, dict]:
+    """The board's current pin map and settings, under what this rekey gives anew."""
+    kept: dict = {}
+    try:
+        current = boardconfig.read(boardconfig.path_for(keys_dir, board_id))
+    except boardconfig.BoardConfigError:
+        current = {}  # deleted or damaged: provisioning starts from the defaults
+    for name, value in current.items():
+        if name not in boardconfig.IDENTITY and name not in ("pinmap", "trigger_pin"):
+            kept[name] = value
+    if pinmap_path is None:
+        stored = boardconfig.pinmap_path_for(keys_dir, board_id)
+        if stored.is_file():
+            pinmap_path = stored
+        elif "trigger_pin" in current:
+            kept["trigger_pin"] = current["trigger_pin"]
+    kept.update(overrides or {})
+    return pinmap_path, kept
 
 
 def revoke(keys_dir: Path, board_id: str, *, username: str = "") -> dict:

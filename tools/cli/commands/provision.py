@@ -32,7 +32,8 @@ def register(subparsers) -> None:
                      help="a board setting other than the defaults (JSON value), repeatable, "
                           "e.g. --set burst=5 --set trigger='\"diff\"'")
     new.add_argument("--rekey", action="store_true",
-                     help="replace the key of a board that is already provisioned")
+                     help="replace the key of a board that is already provisioned, keeping its "
+                          "pin map and settings unless given anew")
     _store_cli.add_user(new)
     common.add_json(new)
     new.set_defaults(func=cmd_new)
