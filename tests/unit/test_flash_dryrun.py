@@ -89,3 +89,34 @@ def test_a_pin_map_for_the_other_board_is_refused_before_flashing(capsys, tmp_pa
     assert main(["--data", data, "flash", "--board", "openmv", "--board-id", "cam-c",
                  "--pinmap", "hardware/pinmaps/xiao-esp32s3-sense.json", "--dry-run"]) == 1
     assert "not for an openmv board" in capsys.readouterr().err
+
+
+def _esp_image(path, chip_id: int) -> str:
+    # ESP-IDF image header: magic 0xE9, ..., chip id at bytes 12-13 (little-endian)
+    path.write_bytes(bytes([0xE9, 3, 2, 0x20]) + bytes(8) + chip_id.to_bytes(2, "little")
+                     + bytes(1010))
+    return str(path)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: (p.write_text("not an image"), str(p))[1], "not an ESP32 firmware image"),
+    (lambda p: _esp_image(p, 0), "another ESP32 chip"),  # an ESP32 (not S3) build
+])
+def test_a_micropython_image_for_another_chip_is_refused_before_erasing(make, message, capsys,
+                                                                        tmp_path):
+    # Erasing first and then failing to write leaves a board with no MicroPython at all.
+    image = make(tmp_path / "firmware.bin")
+    assert main(["--data", str(tmp_path / "data"), "flash", "--board", "esp32s3", "--dry-run",
+                 "--micropython", image]) == 1
+    out = capsys.readouterr()
+    assert message in out.err and "flash was not touched" in out.err
+    assert "erase the flash" not in out.out
+
+
+def test_an_esp32s3_micropython_image_passes_the_check(capsys, tmp_path):
+    image = _esp_image(tmp_path / "s3.bin", 9)
+    assert main(["--data", str(tmp_path / "data"), "flash", "--board", "esp32s3", "--dry-run",
+                 "--micropython", image, "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    check = next(s for s in steps if s["action"].startswith("check the MicroPython image"))
+    assert check["status"] == "done" and "ESP32-S3 image" in check["detail"]

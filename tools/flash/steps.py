@@ -201,6 +201,9 @@ class FlashJob:
                              "without it the board must already run MicroPython. "
                              + p.micropython_route)
             image = Path("MICROPYTHON.bin")
+        if self.micropython_image is not None:
+            self._step("laptop", "check the MicroPython image is for an ESP32-S3",
+                       lambda: check_esp32s3_image(image))
         esptool = [sys.executable, "-m", "esptool", "--chip", "esp32s3", "--port", self.port]
         new = _esptool_major() >= 5
         erase = esptool + ["erase-flash" if new else "erase_flash"]
@@ -286,6 +289,32 @@ class FlashJob:
     def _reset(self, board) -> str:
         board.reset()
         return "reset sent"
+
+
+# The ESP-IDF image header at offset 0 of a full MicroPython .bin: magic 0xE9, then at bytes
+# 12-13 the chip id (little-endian), 9 for the ESP32-S3 (0 ESP32, 2 ESP32-S2, 5 ESP32-C3).
+ESP_IMAGE_MAGIC = 0xE9
+ESP32S3_CHIP_ID = 9
+
+
+def check_esp32s3_image(image: Path) -> str:
+    """Refuse, before the flash is erased, a file that is not a whole ESP32-S3 image."""
+    try:
+        with image.open("rb") as fh:
+            head = fh.read(16)
+        size = image.stat().st_size
+    except OSError as exc:
+        raise FlashError(f"--micropython {image}: cannot read it ({exc.strerror})") from None
+    hint = ("download the ESP32-S3 MicroPython build with the camera module (a .bin that "
+            "starts at 0x0); the board's flash was not touched")
+    if len(head) < 16 or head[0] != ESP_IMAGE_MAGIC:
+        raise FlashError(f"--micropython {image}: not an ESP32 firmware image (a .uf2, .dfu "
+                         f"or .elf?): {hint}")
+    chip = int.from_bytes(head[12:14], "little")
+    if chip != ESP32S3_CHIP_ID:
+        raise FlashError(f"--micropython {image}: an image for another ESP32 chip (chip id "
+                         f"{chip}, the ESP32-S3 is {ESP32S3_CHIP_ID}): {hint}")
+    return f"ESP32-S3 image, {size} bytes"
 
 
 def _esptool_major() -> int:
