@@ -145,3 +145,25 @@ def test_a_release_to_another_agency_names_who_received_the_media(tmp_path, caps
     assert "released to Oakland PD, Det. Kim #4411" in done.detail and done.username == "boss"
     assert json.loads((out / "reads.json").read_text())["released_to"] == "Oakland PD, Det. Kim #4411"
     assert "Released to:   Oakland PD, Det. Kim #4411" in (out / "CHAIN_OF_CUSTODY.txt").read_text()
+
+
+def test_cli_export_until_a_date_takes_in_that_whole_day(tmp_path, capsys, monkeypatch):
+    """`--until 2026-11-28` selects the reads of the 28th too, as `alpr reads search` does."""
+    import datetime as dt
+
+    data = tmp_path / "data"
+    from gateway.datadir import DataDir
+    from gateway.store.db import open_database
+
+    dd = DataDir(data).ensure()
+    open_database(dd.database)
+    images = ImageStore(dd.images)
+    save_read(new_read("7ABC123", seen_at=dt.datetime(2026, 11, 28, 21, 30)), images, match=False)
+    save_read(new_read("7ABC124", seen_at=dt.datetime(2026, 11, 29, 0, 0)), images, match=False)
+    boss = cli_account("boss", role="administrator")
+    out = tmp_path / "export"
+    assert main(["--data", str(data), "evidence", "export", "--plate", "7ABC12?", "--until", "2026-11-28",
+                 "--case", "C-9", "--purpose", "court", "--out", str(out),
+                 *proof(monkeypatch, boss), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reads"] == 1
+    assert [r["plate"] for r in json.loads((out / "reads.json").read_text())["reads"]] == ["7ABC123"]
