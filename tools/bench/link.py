@@ -98,6 +98,12 @@ class _Board:
                                 msg.get("round"))
 
 
+# The board's clock as the gateway's welcome sets it: simulated time counts from a fixed, real
+# moment (2026-01-01T00:00Z; fixed so that runs stay repeatable), as a time near 0 is 1970 to the
+# gateway, which would replace every frame's time and warn that the board's clock is unset.
+_EPOCH = 1_767_225_600.0
+
+
 def measure(baud: int, ber: float, n_frames: int, jpegs: list[bytes], chunk: int = 2048,
             ack_timeout_s: float = 0.05, turnaround_s: float = 0.0005, seed: int = 462) -> dict:
     if baud < 9600:  # every byte's line time is 10 / baud: 0 divides by zero
@@ -155,7 +161,7 @@ def measure(baud: int, ber: float, n_frames: int, jpegs: list[bytes], chunk: int
         xfer = (i + 1) & 0xFFFF
         sent[i] = hashlib.sha256(jpeg).hexdigest()
         meta = {"xfer": xfer, "trigger_id": i, "index": 0, "burst": 1, "total": len(jpeg),
-                "captured_at": clock, "exposure_us": 8000, "gain_db": 6.0, "chunk": chunk}
+                "captured_at": _EPOCH + clock, "exposure_us": 8000, "gain_db": 6.0, "chunk": chunk}
         s = board.sender
         s.start(xfer, cbor.dumps(meta), memoryview(jpeg), len(jpeg))
         while not s.finished():
