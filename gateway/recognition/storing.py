@@ -78,7 +78,10 @@ class ReadWriter:
         context = self.images.put(new.context_jpeg) if new.context_jpeg else ""
         Read.update(plate=new.plate, confidence=new.confidence, candidates=new.candidates,
                     char_confidence=new.char_confidence, state=new.state, frames=new.frames,
-                    crop_sha256=crop, context_sha256=context, box=new.box).where(
+                    crop_sha256=crop, context_sha256=context, box=new.box,
+                    # sent again: the regional server takes the car's revision of a read it has
+                    upload_state="pending", uploaded_at=None, images_uploaded_at=None,
+                    revision=Read.revision + 1).where(
             Read.id == read_id).execute()
         self._stored[pass_id] = (read_id, fused.text, fused.confidence, fused.frames)
         read = Read.get_by_id(read_id)

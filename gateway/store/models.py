@@ -12,6 +12,7 @@ import json
 import uuid
 
 from peewee import (
+    SQL,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -84,6 +85,9 @@ class Read(BaseModel):
     images_uploaded_at = DateTimeField(null=True)
     images_pruned_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    # Raised each time a later burst of the pass revises the read (m0006): the uploader marks
+    # a read sent only if no revision came while its data was on the way.
+    revision = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
 
 class HotlistList(BaseModel):

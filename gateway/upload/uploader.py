@@ -43,7 +43,7 @@ _CHUNK = 5000  # ids per UPDATE, well under SQLite's variable limit
 DATA_FIELDS = (
     Read.id, Read.uid, Read.plate, Read.confidence, Read.candidates, Read.state, Read.seen_at,
     Read.board_id, Read.camera, Read.latitude, Read.longitude, Read.crop_sha256,
-    Read.context_sha256, Read.box, Read.frames,
+    Read.context_sha256, Read.box, Read.frames, Read.revision,
 )
 
 
@@ -337,17 +337,21 @@ class Uploader:
 
     def _mark_data_sent(self, rows: list[dict]) -> None:
         now = utcnow()
-        with_images = [r["id"] for r in rows if r["crop_sha256"] or r["context_sha256"]]
-        without = [r["id"] for r in rows if not (r["crop_sha256"] or r["context_sha256"])]
+        # By the revision sent: one revised meanwhile (a later burst of its pass) stays pending
+        # and goes again. Nearly every row is at revision 0, so this is one statement a chunk.
+        groups: dict[tuple[bool, int], list[int]] = {}
+        for r in rows:
+            has_images = bool(r["crop_sha256"] or r["context_sha256"])
+            groups.setdefault((has_images, r.get("revision") or 0), []).append(r["id"])
         with database.atomic():
-            for i in range(0, len(without), _CHUNK):
-                Read.update(upload_state="done", uploaded_at=now, images_uploaded_at=now).where(
-                    Read.id.in_(without[i : i + _CHUNK]) & (Read.upload_state == "pending")
-                ).execute()
-            for i in range(0, len(with_images), _CHUNK):
-                Read.update(upload_state="data_sent", uploaded_at=now).where(
-                    Read.id.in_(with_images[i : i + _CHUNK]) & (Read.upload_state == "pending")
-                ).execute()
+            for (has_images, revision), ids in groups.items():
+                fields = ({"upload_state": "data_sent", "uploaded_at": now} if has_images else
+                          {"upload_state": "done", "uploaded_at": now, "images_uploaded_at": now})
+                for i in range(0, len(ids), _CHUNK):
+                    Read.update(**fields).where(
+                        Read.id.in_(ids[i : i + _CHUNK]) & (Read.upload_state == "pending")
+                        & (Read.revision == revision)
+                    ).execute()
             _put_setting(LAST_SUCCESS_KEY, now.isoformat())
         with self._lock:
             self.counters["last_success_at"] = now

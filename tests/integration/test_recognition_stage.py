@@ -162,3 +162,23 @@ def test_a_misconfigured_gps_does_not_stop_recognition(datadir, db):
     assert len(reads) == 1 and reads[0].latitude is None
     status = stage.status()
     assert status["state"] == "stopped" and any("gps.port" in p for p in status["problems"])
+
+
+def test_a_read_revised_after_its_upload_is_sent_again(datadir, db):
+    """A later burst of the pass reads the plate better, often after the read went to the
+    regional server: the revision must go too (the server replaces its copy by uid)."""
+    from gateway.recognition.fusion import FusedRead, Observation
+    from gateway.recognition.storing import ReadWriter
+
+    def fused(text, confidence, frames):
+        crop = np.full((20, 60, 3), 40 * frames, np.uint8)
+        best = Observation("sim-1", 1, 0, time.time(), [(text, confidence)], box=(1, 2, 60, 20),
+                           crop=crop, frame_jpeg=cv2.imencode(".jpg", crop)[1].tobytes())
+        return FusedRead(text, confidence, [(text, confidence)], best, frames)
+
+    writer = ReadWriter(ImageStore(datadir.images))
+    read = writer.new(7, fused("7ABC123", 0.7, 3), None)
+    Read.update(upload_state="done").where(Read.id == read.id).execute()
+    assert writer.update(7, fused("7ABC128", 0.93, 6))
+    again = Read.get_by_id(read.id)
+    assert (again.plate, again.upload_state, again.uploaded_at) == ("7ABC128", "pending", None)

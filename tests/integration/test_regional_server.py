@@ -55,9 +55,9 @@ def test_a_resent_batch_is_stored_once(region):
     client = _client(app, folder)
     uids = [f"{i:032x}" for i in range(10)]
     first = _post(client, _batch(uids))
-    assert first.status_code == 200 and first.json == {"received": 10, "stored": 10, "duplicates": 0}
+    assert first.status_code == 200 and first.json == {"received": 10, "stored": 10, "updated": 0, "duplicates": 0}
     again = _post(client, _batch(uids[5:] + [f"{99:032x}"]))
-    assert again.json == {"received": 6, "stored": 1, "duplicates": 5}
+    assert again.json == {"received": 6, "stored": 1, "updated": 0, "duplicates": 5}
     assert RegionalRead.select().count() == 11
     assert {r.terminal for r in RegionalRead.select()} == {"car-1"}
     assert RegionalAccess.select().where(RegionalAccess.action == "upload").count() == 2
@@ -87,6 +87,33 @@ def test_images_after_data_and_checked_by_hash(region):
     assert RegionalImage.select().count() == 1
     other_car = _client(app, folder, "car-2")
     assert other_car.put(f"/api/v1/reads/{'b' * 32}/images/crop", data=jpeg).status_code == 403
+
+
+def test_a_read_the_car_revised_replaces_the_one_held_here(region):
+    """A later burst of the same pass reads the plate better after the first upload; the
+    server kept the first version and refused the new images as not matching it."""
+    folder, app = region
+    client = _client(app, folder)
+    first, better = b"\xff\xd8 first crop", b"\xff\xd8 better crop"
+    uid = "c" * 32
+    _post(client, _batch([uid], crop=hashlib.sha256(first).hexdigest()))
+    assert client.put(f"/api/v1/reads/{uid}/images/crop", data=first).status_code == 201
+    revised = row_from_read({"uid": uid, "plate": "7ABC128", "confidence": 0.95, "candidates": [],
+                             "seen_at": dt.datetime(2026, 11, 28, 8, 0, 0), "frames": 3,
+                             "crop_sha256": hashlib.sha256(better).hexdigest()})
+    answer = _post(client, encode_batch([revised]))
+    assert answer.json == {"received": 1, "stored": 0, "updated": 1, "duplicates": 0}
+    read = RegionalRead.get(RegionalRead.uid == uid)
+    assert (read.plate, read.frames, read.crop_sha256) == ("7ABC128", 3, hashlib.sha256(better).hexdigest())
+    assert RegionalImage.select().count() == 0  # the first crop is no longer the read's
+    assert client.put(f"/api/v1/reads/{uid}/images/crop", data=better).status_code == 201
+    # the same revision again is a duplicate; another car cannot revise this car's read
+    assert _post(client, encode_batch([revised])).json["duplicates"] == 1
+    other = dict(revised, plate="9ZZZ999")
+    assert _post(_client(app, folder, "car-2"), encode_batch([other])).json["updated"] == 0
+    assert RegionalRead.get(RegionalRead.uid == uid).plate == "7ABC128"
+    uploads = RegionalAccess.select().where(RegionalAccess.action == "upload").order_by(RegionalAccess.id)
+    assert "updated=1" in uploads[1].detail
 
 
 def _refusals(action):

@@ -270,3 +270,41 @@ def test_a_batch_too_large_for_the_link_is_split_until_it_fits(region, car_db):
             time.sleep(0.05)
         assert run.uploader.batch_limit() < 10
     _exactly_once(tmp / "regional.db", uids)
+
+
+def test_a_read_revised_after_its_upload_reaches_the_server_and_one_revised_in_flight_goes_again(
+        region, car_db):
+    """A later burst of the pass reads the plate better (storing.ReadWriter.update): the
+    server had kept the first version and refused the new images, and the car marked the read
+    done all the same. A revision made while the old data was on the way must go again too."""
+    import sqlite3
+
+    from gateway.store.images import ImageStore
+
+    tmp, folder, start = region
+    server = start()
+    data, config = make_car(tmp, folder, server.url)
+    car_db(data)
+    uids = add_reads(3, images=True)
+    images = ImageStore(data.images)
+    better = images.put(b"\xff\xd8better-crop" * 20)
+    with Running(config, data) as run:
+        run.drained()
+        # as ReadWriter.update revises a stored read
+        Read.update(plate="7ABC128", crop_sha256=better, upload_state="pending", uploaded_at=None,
+                    images_uploaded_at=None, revision=Read.revision + 1).where(Read.uid == uids[0]).execute()
+        run.drained()
+    # a revision while the data of the one before was on the way: not marked sent with it
+    Read.update(upload_state="pending").where(Read.uid == uids[1]).execute()
+    row = Read.select(Read.id, Read.crop_sha256, Read.context_sha256, Read.revision).where(
+        Read.uid == uids[1]).dicts().get()
+    Read.update(revision=Read.revision + 1).where(Read.id == row["id"]).execute()
+    run.uploader._mark_data_sent([row])
+    assert Read.get_by_id(row["id"]).upload_state == "pending"
+    with Running(config, data) as run:
+        run.drained()
+    _exactly_once(tmp / "regional.db", uids)
+    with sqlite3.connect(tmp / "regional.db") as db:
+        assert db.execute("SELECT plate FROM regional_read WHERE uid = ?", (uids[0],)).fetchone() == ("7ABC128",)
+    assert server_images(tmp / "regional.db")[(uids[0], "crop")] == better
+    assert Read.get(Read.uid == uids[1]).revision == 1

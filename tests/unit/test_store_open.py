@@ -123,3 +123,24 @@ def test_cli_output_cut_short_by_its_reader_ends_quietly():
     proc.stdout.close()
     assert proc.wait(timeout=30) == 141
     assert proc.stderr.read() == b""
+
+
+def test_an_older_database_gains_the_read_revision_and_keeps_its_reads(tmp_path):
+    from _store_helpers import new_read
+
+    from gateway.store.images import ImageStore
+    from gateway.store.migrations import m0006_read_revision
+    from gateway.store.models import Read
+    from gateway.store.reads import save_read
+
+    path = tmp_path / "alpr.db"
+    db = open_database(path)
+    save_read(new_read("7ABC123"), ImageStore(tmp_path / "images"))
+    m0006_read_revision.down(db)  # a car installed before 0006
+    db.execute_sql("PRAGMA user_version = 5")
+    db.close()
+    db = open_database(path)
+    assert Read.get().revision == 0  # the old read, at its first revision
+    save_read(new_read("7ABC124"), ImageStore(tmp_path / "images"))  # inserts leave it to the default
+    assert [r.revision for r in Read.select()] == [0, 0]
+    db.close()

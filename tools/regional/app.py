@@ -152,26 +152,28 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
             return _error(400, str(exc))
         by_uid = {r["uid"]: r for r in rows}
         with write_lock, database.atomic():
-            existing: set[str] = set()
+            existing: dict[str, RegionalRead] = {}
             uids = list(by_uid)
             for i in range(0, len(uids), _INSERT_CHUNK):
                 existing.update(
-                    u for (u,) in RegionalRead.select(RegionalRead.uid)
-                    .where(RegionalRead.uid.in_(uids[i : i + _INSERT_CHUNK])).tuples()
+                    (read.uid, read) for read in RegionalRead.select()
+                    .where(RegionalRead.uid.in_(uids[i : i + _INSERT_CHUNK]))
                 )
             new = [_db_row(r, g.terminal) for u, r in by_uid.items() if u not in existing]
             if new:
                 # executemany with ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike):
                 # a tenth of the CPU of building one multi-row statement in peewee.
                 database.cursor().executemany(_insert_sql(), new)
-            detail = f"received={len(rows)} stored={len(new)} duplicates={len(rows) - len(new)}"
+            updated = sum(_revise(existing[u], by_uid[u], g.terminal) for u in existing)
+            detail = (f"received={len(rows)} stored={len(new)} updated={updated} "
+                      f"duplicates={len(rows) - len(new) - updated}")
             detail += _skew(rows)
             _access("upload", detail)
         injected = fault(after_commit=True, reads=len(rows))
         if injected is not None:
             return injected
-        return jsonify({"received": len(rows), "stored": len(new),
-                        "duplicates": len(rows) - len(new)})
+        return jsonify({"received": len(rows), "stored": len(new), "updated": updated,
+                        "duplicates": len(rows) - len(new) - updated})
 
     @app.put("/api/v1/reads/<uid>/images/<kind>")
     def put_image(uid: str, kind: str):
@@ -228,6 +230,35 @@ def create_app(pki_dir: Path | None, test_config: dict | None = None) -> Flask:
         )
 
     return app
+
+
+# What a car may revise of a read it sent: a later burst of the same vehicle pass reads it
+# better (gateway/recognition/storing.py, ReadWriter.update), often after the first upload.
+_REVISABLE = ("plate", "confidence", "candidates", "state", "crop_sha256", "context_sha256", "box",
+              "frames")
+
+
+def _revise(read: RegionalRead, r: dict, terminal: str) -> bool:
+    """Bring a stored read up to the car's revision of it; True if anything changed. Only its
+    own car may revise it; an image the revision replaced is dropped, so that the new one can
+    be sent (a replaced image was refused as not matching the read)."""
+    if read.terminal != terminal:
+        logger.warning("car %s sent read %s, which belongs to %s; ignored", terminal, read.uid,
+                       read.terminal)
+        return False
+    fresh = {"plate": r["plate"], "confidence": float(r["confidence"]),
+             "candidates": json.dumps(r["candidates"], separators=(",", ":")), "state": r["state"],
+             "crop_sha256": r["crop_sha256"], "context_sha256": r["context_sha256"],
+             "box": json.dumps(r["box"]) if r["box"] is not None else "", "frames": r["frames"]}
+    changed = {k: v for k, v in fresh.items() if getattr(read, k) != v}
+    if not changed:
+        return False
+    RegionalRead.update(**changed).where(RegionalRead.id == read.id).execute()
+    for kind in ("crop", "context"):
+        if f"{kind}_sha256" in changed:
+            RegionalImage.delete().where((RegionalImage.read == read.id)
+                                         & (RegionalImage.kind == kind)).execute()
+    return True
 
 
 def _skew(rows: list[dict]) -> str:
