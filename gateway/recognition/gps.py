@@ -97,6 +97,10 @@ def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+NO_FIX = ("the receiver reports no fix (it needs a clear view of the sky: check the antenna's place; "
+          "a cold start can take minutes)")
+
+
 class GpsSource:
     """A position source run in its own thread. Besides the fix it watches what it receives, so
     that a GPS giving no position says why in the log (nothing received, garbage, no fix) once
@@ -229,8 +233,7 @@ class NmeaSerial(GpsSource):
 
     def why_quiet(self, seen) -> str:
         if seen["nofix"]:
-            return ("the receiver reports no fix (it needs a clear view of the sky: check the antenna's "
-                    "place; a cold start can take minutes)")
+            return NO_FIX
         if seen["other"]:
             return (f"{seen['other']} valid sentences but no RMC or GGA: set the receiver to send RMC or GGA")
         if seen["invalid"]:
@@ -269,8 +272,7 @@ class Gpsd(GpsSource):
 
     def why_quiet(self, seen) -> str:
         if seen["nofix"]:
-            return ("the receiver reports no fix (it needs a clear view of the sky: check the antenna's "
-                    "place; a cold start can take minutes)")
+            return NO_FIX
         if seen["invalid"] and not seen["other"]:
             return (f"{seen['invalid']} lines that are not gpsd's JSON: is gps.gpsd_port "
                     f"({self.port}) gpsd's port?")
