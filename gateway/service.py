@@ -121,6 +121,9 @@ class Gateway:
     def stop(self) -> None:
         self.stop_event.set()
         self.supervisor.join(10.0)
+        # A frame the link delivered after recognition had drained its queue is counted, not lost silently.
+        if self.recognition is not None and not self.frames.empty():
+            logger.error("stopping: %d received frames were left unread in the queue", self.frames.qsize())
         if self.db is not None:
             self.db.close()
             self.db = None

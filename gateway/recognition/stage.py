@@ -54,7 +54,8 @@ class RecognitionStage:
     name = "recognition"
 
     def __init__(self, config, datadir, in_queue: queue.Queue, *, recognizer=None, writer=None, gps=None,
-                 behind_frames: int = 6, max_lag_s: float = 0.5, burst_timeout_s: float = 1.0):
+                 behind_frames: int = 6, max_lag_s: float = 0.5, burst_timeout_s: float = 1.0,
+                 drain_s: float = 5.0):
         self.config = config
         self.datadir = datadir
         self.in_queue = in_queue
@@ -63,6 +64,7 @@ class RecognitionStage:
         self.gps = gps
         self.behind_frames = behind_frames
         self.max_lag_s = max_lag_s
+        self.drain_s = drain_s
         self.fuser = PassFuser(config.recognition.pass_gap_s, burst_timeout_s)
         self.stats: collections.Counter[str] = collections.Counter()
         self.latencies_ms: collections.deque[float] = collections.deque(maxlen=1000)
@@ -116,9 +118,42 @@ class RecognitionStage:
             updates = self.handle(frame) if frame is not None else []
             updates += self.fuser.poll(time.time())
             self._store(updates)
-        # Bursts still open at shutdown are fused and stored, not lost.
-        self._store(self.fuser.poll(float("inf")))
+        self._finish()
         self.state = "stopped"
+
+    def _finish(self) -> None:
+        """At shutdown: the frames already received (and acknowledged to their boards) are read,
+        for at most drain_s; the bursts still open are fused and stored; a read the store would
+        not take is tried once more. Whatever is left is counted and logged, never dropped silently."""
+        deadline = time.monotonic() + self.drain_s
+        drained = 0
+        while time.monotonic() < deadline:
+            try:
+                frame = self.in_queue.get_nowait()
+            except queue.Empty:
+                break
+            drained += 1
+            self._store(self.handle(frame))
+        left = 0
+        while True:
+            try:
+                self.in_queue.get_nowait()
+            except queue.Empty:
+                break
+            left += 1
+        if drained:
+            logger.info("stopping: read the %d frames still queued", drained)
+        if left:
+            self.stats["frames_lost_at_stop"] += left
+            logger.error("stopping: %d received frames were not read within %.0f s and are lost",
+                         left, self.drain_s)
+        # Bursts still open at shutdown are fused and stored, not lost.
+        self._retry_at = 0.0
+        self._store(self.fuser.poll(float("inf")))
+        if self._unsaved:
+            self.stats["unsaved_lost"] += len(self._unsaved)
+            logger.error("stopping: %d reads the store would not take are lost", len(self._unsaved))
+            self._unsaved = []
 
     def status(self) -> dict:
         """For the devices page: running or not (and why not), the models and their problems, the

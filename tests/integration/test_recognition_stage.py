@@ -182,3 +182,56 @@ def test_a_read_revised_after_its_upload_is_sent_again(datadir, db):
     assert writer.update(7, fused("7ABC128", 0.93, 6))
     again = Read.get_by_id(read.id)
     assert (again.plate, again.upload_state, again.uploaded_at) == ("7ABC128", "pending", None)
+
+
+def test_frames_still_queued_at_shutdown_are_read_and_stored(datadir, db):
+    """The ignition goes off with frames queued: they were acknowledged to their boards, which
+    have freed them, so the stage reads them before it stops (it dropped them unread)."""
+    frames, texts = bursts(2)
+    q = queue.Queue(maxsize=256)
+    for f in frames:
+        q.put(f)
+    stage = RecognitionStage(Config(), datadir, q)
+    stop = threading.Event()
+    stop.set()  # asked to stop before it reached the queue
+    thread = threading.Thread(target=stage.run, args=(stop,), daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert stage.stats["frames"] == 6 and q.empty()
+    reads = list(Read.select())
+    assert len(reads) == 2 and stage.stats["reads"] == 2
+    assert stage.status()["state"] == "stopped"
+
+
+def test_frames_not_read_within_the_drain_time_are_counted(datadir, db):
+    frames, _ = bursts(1)
+    q = queue.Queue(maxsize=256)
+    for f in frames:
+        q.put(f)
+    stage = RecognitionStage(Config(), datadir, q, drain_s=0.0)
+    stop = threading.Event()
+    stop.set()
+    stage.run(stop)
+    assert q.empty()
+    assert stage.stats["frames_lost_at_stop"] == 3 and stage.stats["frames"] == 0
+
+
+class _RefusingWriter:
+    def new(self, *a):
+        raise OSError("disk full")
+
+    def update(self, *a):
+        raise OSError("disk full")
+
+
+def test_a_read_the_store_refuses_at_shutdown_is_retried_then_counted(datadir, db):
+    frames, _ = bursts(1)
+    q = queue.Queue(maxsize=256)
+    for f in frames:
+        q.put(f)
+    stage = RecognitionStage(Config(), datadir, q, writer=_RefusingWriter())
+    stop = threading.Event()
+    stop.set()
+    stage.run(stop)
+    assert stage.stats["store_errors"] >= 1 and stage.stats["unsaved_lost"] == 1
