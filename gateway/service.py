@@ -39,7 +39,8 @@ class Gateway:
         self.recognition = None
         self.upload = None
         self.web = None
-        self.services: dict[str, object] = {}
+        # the devices page names the stages the supervisor gave up on
+        self.services: dict[str, object] = {"supervisor": self.supervisor}
 
     def start(self) -> Gateway:
         self.init_store()

@@ -3,7 +3,8 @@
 A stage is any object with a `name` and a `run(stop)` method that loops until
 `stop` is set (typically on `queue.get(timeout=1)`). The supervisor restarts
 a stage that dies, at most `max_restarts` times in `window_s`, then gives up
-and logs an error; a dead stage is never silently ignored.
+and logs an error; a dead stage is never silently ignored: `failures()` says
+which stages it gave up on and why, for the devices page.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Supervisor:
         self.threads: dict[str, threading.Thread] = {}
         self.restarts: dict[str, list[float]] = {}
         self.failed: set[str] = set()
+        self.last_error: dict[str, str] = {}
 
     def start(self, stage: Stage) -> None:
         thread = threading.Thread(target=self._guard, args=(stage,), name=stage.name, daemon=True)
@@ -41,14 +43,17 @@ class Supervisor:
             try:
                 stage.run(self.stop)
                 return
-            except Exception:  # noqa: BLE001 - the supervisor exists to survive this
+            except Exception as exc:  # noqa: BLE001 - the supervisor exists to survive this
                 logger.exception("stage %s died", stage.name)
+                self.last_error[stage.name] = str(exc) or type(exc).__name__
                 now = time.monotonic()
                 recent = [t for t in self.restarts.get(stage.name, []) if now - t < self.window_s]
                 recent.append(now)
                 self.restarts[stage.name] = recent
                 if len(recent) > self.max_restarts:
-                    logger.error("stage %s died %d times in %.0f s; not restarting", stage.name, len(recent), self.window_s)
+                    logger.error("stage %s died %d times in %.0f s; not restarting (last error: %s); the other "
+                                 "stages go on; restart the gateway once it is fixed", stage.name, len(recent),
+                                 self.window_s, self.last_error[stage.name])
                     self.failed.add(stage.name)
                     return
                 self.stop.wait(min(2 ** len(recent) * 0.1, 5.0))
@@ -63,3 +68,7 @@ class Supervisor:
             name: "failed" if name in self.failed else ("running" if t.is_alive() else "stopped")
             for name, t in self.threads.items()
         }
+
+    def failures(self) -> dict[str, str]:
+        """{stage: its last error} for the stages the supervisor gave up on."""
+        return {name: self.last_error.get(name, "") for name in sorted(self.failed)}

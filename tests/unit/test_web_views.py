@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from _web_helpers import make_app, make_user, post, sign_in
@@ -473,3 +474,28 @@ def test_a_clets_lists_plates_are_not_shown_or_searchable_without_clets(client, 
     sign_in(cleared, make_user("cleared", clets=True))
     assert "4STL123" in cleared.get(f"/hotlists/{svs.id}?plate=4STL").get_data(as_text=True)
     assert "7FRM777" in cleared.get(f"/hotlists/{mine.hotlist_id}").get_data(as_text=True)
+
+
+def test_devices_page_names_a_stage_the_supervisor_gave_up_on(db, datadir):
+    """The link stage died over and over and was not restarted: no board is read for the rest of
+    the shift, so the technician must see it, not only the log."""
+    import queue
+
+    from gateway.config import Config
+    from gateway.recognition.stage import RecognitionStage
+    from gateway.stages import Supervisor
+
+    supervisor = Supervisor(threading.Event())
+    supervisor.failed |= {"link", "recognition"}
+    supervisor.last_error.update(link="cannot open /dev/ttyACM0", recognition="boom")
+    stage = RecognitionStage(Config(), datadir, queue.Queue())
+    stage.state = "running"  # it died in its loop, after it had started
+    client = make_app(datadir, services={"link": object(), "recognition": stage,
+                                         "supervisor": supervisor}).test_client()
+    sign_in(client, make_user("tech", role="technician"))
+    page = client.get("/devices").get_data(as_text=True)
+    assert "The link stage kept failing" in page and "cannot open /dev/ttyACM0" in page
+    assert "The recognition stage kept failing" in page
+    assert "link is not running" in page
+    section = page[page.index('id="recognition"'):page.index('id="upload"')]
+    assert "failed" in section and "health-bad" in section

@@ -81,6 +81,18 @@ def stage_status(name: str) -> dict | None:
         return None
 
 
+def stage_failures() -> dict[str, str]:
+    """{stage: last error} for the stages the supervisor stopped restarting; {} where none."""
+    failures = getattr(ctx().service("supervisor"), "failures", None)
+    if not callable(failures):
+        return {}
+    try:
+        return dict(failures())
+    except Exception:  # noqa: BLE001 - the page must still show the boards
+        logger.exception("supervisor failures() failed")
+        return {}
+
+
 def _health(stats: dict) -> tuple[bool, str]:
     if isinstance(stats.get("health"), str):
         return stats["health"] in ("good", "ok"), stats["health"]
@@ -110,9 +122,14 @@ def index():
     usage = shutil.disk_usage(ctx().datadir.root)
     disk = {"free_mb": usage.free // 2**20, "total_mb": usage.total // 2**20,
             "min_free_mb": ctx().config.store.min_free_mb}
-    return render_template("devices/index.html", boards=boards, upload=stage_status("upload"), disk=disk,
-                           recognition=stage_status("recognition"),
-                           link_running=ctx().service("link") is not None)
+    failed = stage_failures()
+    upload, recognition = stage_status("upload"), stage_status("recognition")
+    for name, status in (("upload", upload), ("recognition", recognition)):
+        if status is not None and name in failed:
+            status["state"] = "failed"  # it died in its loop: its own state still says running
+    return render_template("devices/index.html", boards=boards, upload=upload, disk=disk,
+                           recognition=recognition, failed_stages=failed,
+                           link_running=ctx().service("link") is not None and "link" not in failed)
 
 
 @bp.route("/devices/<board_id>/frame.jpg")
