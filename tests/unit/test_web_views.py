@@ -499,3 +499,16 @@ def test_devices_page_names_a_stage_the_supervisor_gave_up_on(db, datadir):
     assert "link is not running" in page
     section = page[page.index('id="recognition"'):page.index('id="upload"')]
     assert "failed" in section and "health-bad" in section
+
+
+def test_audit_filter_to_a_date_takes_in_that_whole_day(client):
+    # "To (UTC) 2026-12-01" on the access record means through that day, as `--until` does for
+    # the command line: a record from today is listed with To = today, not only with To = tomorrow.
+    sign_in(client, make_user("boss", role="administrator"))
+    today = now().date().isoformat()
+    page = client.get("/admin/audit", query_string={"action": "logon", "until": today}).get_data(as_text=True)
+    assert 'data-action="logon"' in page.split("</form>", 1)[1]
+    # a date and a time stays that minute: before it, nothing of today's sign-in
+    start = f"{today} 00:00"
+    page = client.get("/admin/audit", query_string={"action": "logon", "until": start}).get_data(as_text=True)
+    assert 'data-action="logon"' not in page.split("</form>", 1)[1]

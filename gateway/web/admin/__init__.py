@@ -29,6 +29,14 @@ def _date(value: str, name: str) -> dt.date | None:
         raise AccountError(f"{name}: a date as YYYY-MM-DD") from None
 
 
+def _is_date_only(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
 @bp.route("/users")
 @requires("admin")
 def users():
@@ -197,7 +205,9 @@ def audit_view():
             flash(f"{label} (UTC) must be a date or a date and time, like 2026-11-01 or 2026-11-01 14:30; "
                   "that filter was not applied.", "error")
             continue
-        when = when.astimezone(dt.UTC) if when.tzinfo else when
+        when = when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+        if key == "until" and _is_date_only(args[key]):
+            when += dt.timedelta(days=1)  # "To 2026-12-01": through that day, as `--until` on the command line
         stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%f")  # as the records write it (they end in Z)
         query = query.where(AccessRecord.at >= stamp if key == "since" else AccessRecord.at < stamp)
     page = page_number(args)
