@@ -29,7 +29,7 @@ def create_app(config: Config | None = None, datadir: DataDir | None = None,
 
     from gateway.store import audit
     from gateway.store.images import ImageStore
-    from gateway.web import filters, security, session, url_numbers
+    from gateway.web import errors, filters, security, session, url_numbers
 
     datadir = (datadir or DataDir.resolve()).ensure()
     config = config or Config.load(datadir.config_file)
@@ -62,6 +62,7 @@ def create_app(config: Config | None = None, datadir: DataDir | None = None,
     security.init_app(app)
     session.init_app(app)
     filters.init_app(app)
+    errors.init_app(app)
     for name in BLUEPRINTS:
         module = importlib.import_module(f"gateway.web.{name}")
         app.register_blueprint(module.bp)

@@ -512,3 +512,32 @@ def test_audit_filter_to_a_date_takes_in_that_whole_day(client):
     start = f"{today} 00:00"
     page = client.get("/admin/audit", query_string={"action": "logon", "until": start}).get_data(as_text=True)
     assert 'data-action="logon"' not in page.split("</form>", 1)[1]
+
+
+def test_error_pages_keep_the_screens_look_and_a_way_on(app):
+    # A refused, missing or broken page is one of ours (nav, night mode, what to do next),
+    # not the bare framework page that leaves the officer with no button to tap.
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("broken")
+
+    boom._alpr_permission = "reads"
+    client = app.test_client()
+    sign_in(client, make_user("amy"))
+    forbidden = client.get("/admin/users")
+    page = forbidden.get_data(as_text=True)
+    assert forbidden.status_code == 403 and 'class="topbar"' in page and "js/theme.js" in page
+    assert "not allowed" in page and 'href="/"' in page
+    missing = client.get("/alerts/999999")
+    assert missing.status_code == 404 and 'class="topbar"' in missing.get_data(as_text=True)
+    assert "not found" in missing.get_data(as_text=True).lower()
+    # checked before the session is looked at: no top bar, but the reason and the way back
+    expired = client.post("/search", data={"csrf_token": "stale", "purpose": "p", "case_number": "c"})
+    page = expired.get_data(as_text=True)
+    assert expired.status_code == 400 and "This form has expired" in page and 'href="/" id="error-home"' in page
+    # a page the browser fetches by itself gets the status without a page around it
+    assert "topbar" not in client.get("/alerts/999999", headers={"X-Requested-With": "fetch"}).get_data(as_text=True)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    broken = client.get("/boom")
+    assert broken.status_code == 500 and 'class="topbar"' in broken.get_data(as_text=True)
+    assert "RuntimeError" not in broken.get_data(as_text=True)
