@@ -40,6 +40,7 @@ PUBLIC_ENDPOINTS = {"static", "auth.login"}
 # Reachable while the screen is locked.
 LOCKED_ENDPOINTS = {"auth.lock", "auth.logout"}
 SIGNED_IN = "signed_in"
+RESUME = "resume"  # in the cookie: the page a session ended on, shown again after signing in
 
 
 def requires(permission: str):
@@ -126,7 +127,28 @@ def _to_sign_in(message: str | None = None, why: str = ""):
         flash(message, "warning")
     if _wants_json():
         abort(401)
+    resume = _page_to_resume()
+    if resume:
+        session[RESUME] = resume
     return redirect(url_for("auth.login"))
+
+
+def _page_to_resume() -> str | None:
+    """The page to come back to after signing in again: this one, when it is a page a GET
+    shows (a form posted as the session ended comes back as that form, which app.js refills
+    with what was typed); None for a POST-only action."""
+    if request.method not in ("GET", "POST") or request.endpoint in PUBLIC_ENDPOINTS | LOCKED_ENDPOINTS:
+        return None
+    try:
+        current_app.create_url_adapter(request).match(request.path, method="GET")
+    except Exception:  # noqa: BLE001 - no GET view at this path (405), or none at all
+        return None
+    return request.full_path.rstrip("?") if request.method == "GET" else request.path
+
+
+def take_resume() -> str | None:
+    """The page kept by the last end of a session in this browser, once."""
+    return session.pop(RESUME, None)
 
 
 def current_user() -> User | None:

@@ -3,6 +3,8 @@ car's tablet, landscape and portrait, without a sideways scroll of the whole pag
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from _web_pages import ConsoleWatch, Gateway, SignInPage, launch, make_user
 
@@ -42,5 +44,42 @@ def test_user_and_access_record_pages_fit_landscape_and_portrait(gateway):
                     assert page.evaluate(PAGE_WIDER_THAN_SCREEN) <= 0, (width, path)
                 context.close()
                 assert watch.errors == [], watch.errors
+        finally:
+            browser.close()
+
+
+def test_a_session_ended_mid_form_gives_the_typed_form_back_after_signing_in(gateway):
+    import time
+
+    import pyotp
+
+    from gateway.store.models import WebSession, utcnow
+
+    officer = make_user("typist")
+    with playwright_api.sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True).new_page()
+            watch = ConsoleWatch(page)
+            SignInPage(page, gateway.url).sign_in(officer)
+            page.goto(gateway.url + "/search")
+            page.fill("#purpose", "armed robbery follow-up")
+            page.fill("#case_number", "24-0117")
+            page.fill("#plate", "7AB*")
+            # the hour without use runs out on the gateway while the officer types
+            WebSession.update(seen_at=utcnow() - dt.timedelta(hours=2)).where(
+                WebSession.user == officer.id).execute()
+            page.click("#search")
+            page.wait_for_selector("#signin")
+            assert "an hour without use" in page.content()
+            SignInPage(page, gateway.url).sign_in(
+                officer, code=pyotp.TOTP(officer.totp_secret).at(time.time() + 30))
+            assert page.url.endswith("/search")
+            assert page.input_value("#purpose") == "armed robbery follow-up"
+            assert page.input_value("#case_number") == "24-0117" and page.input_value("#plate") == "7AB*"
+            # given back once: the next visit of the form is empty
+            page.goto(gateway.url + "/search")
+            assert page.input_value("#purpose") == ""
+            assert watch.errors == [], watch.errors
         finally:
             browser.close()

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 
+import pyotp
 import pytest
-from _web_helpers import make_app, make_user, post, sign_in
+from _web_helpers import csrf, make_app, make_user, post, sign_in
 
 from gateway.hotlist import match
 from gateway.hotlist.wanted import add_wanted
@@ -541,3 +543,24 @@ def test_error_pages_keep_the_screens_look_and_a_way_on(app):
     broken = client.get("/boom")
     assert broken.status_code == 500 and 'class="topbar"' in broken.get_data(as_text=True)
     assert "RuntimeError" not in broken.get_data(as_text=True)
+
+
+def test_a_session_ended_mid_form_returns_to_that_form_after_signing_in(client):
+    from _web_helpers import age_session
+
+    amy = make_user("amy")
+    sign_in(client, amy)
+    token = csrf(client, "/search")
+    age_session(client, idle_s=2 * 3600)  # the hour without use ran out while the officer typed
+    response = client.post("/search", data={"csrf_token": token, "purpose": "robbery", "case_number": "24-1"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    signed_in = sign_in(client, amy, code=pyotp.TOTP(amy.totp_secret).at(time.time() + 30))
+    assert signed_in.status_code == 302 and signed_in.headers["Location"].endswith("/search")
+    # never to a page that has no form to show (a POST-only action)
+    bob = make_user("bob")
+    sign_in(client, bob)
+    token = csrf(client, "/search")
+    age_session(client, idle_s=2 * 3600)
+    client.post(f"/admin/users/{amy.id}/disable", data={"csrf_token": token})
+    assert sign_in(client, bob, code=pyotp.TOTP(bob.totp_secret).at(time.time() + 30)).headers["Location"] \
+        .endswith("/live")

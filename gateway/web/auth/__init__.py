@@ -26,6 +26,7 @@ from gateway.web.session import (
     set_locked,
     sign_in,
     sign_out,
+    take_resume,
     terminal,
 )
 
@@ -63,8 +64,9 @@ def login():
                 # reads it, and the browser logs no error for it.
                 error = str(exc)
             else:
+                resume = _safe_next(take_resume())
                 sign_in(user)
-                return redirect(url_for(home_endpoint(user.role)))
+                return redirect(resume or url_for(home_endpoint(user.role)))
     return render_template("auth/login.html", error=error), status
 
 

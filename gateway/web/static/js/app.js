@@ -78,9 +78,73 @@ window.ALPR = window.ALPR || {};
     });
     window.setInterval(function () {
       if (Date.now() - last > seconds * 1000) {
+        var form = typedForm();
+        if (form) { keepDraft(form, true); }
         window.location.assign(url + "?next=" + encodeURIComponent(window.location.pathname));
       }
     }, 5000);
+  }
+
+  // --- typed input survives a session that ends, or a screen that locks, mid-form ---
+  // A form posted is kept in this tab (sessionStorage), without passwords, until the next
+  // page. If that page is the sign-in page, the lock screen or an error page, the form
+  // was not taken: the next page that shows the same form, for the same user, gets the
+  // typed values back. Any other page drops the draft.
+  var DRAFT = "alpr-draft";
+  function readDraft() {
+    try { return JSON.parse(window.sessionStorage.getItem(DRAFT) || "null"); } catch (e) { return null; }
+  }
+  function writeDraft(draft) {
+    try {
+      if (draft) { window.sessionStorage.setItem(DRAFT, JSON.stringify(draft)); }
+      else { window.sessionStorage.removeItem(DRAFT); }
+    } catch (e) { /* not kept */ }
+  }
+  function formPath(form) {
+    try { return new URL(form.action, window.location.href).pathname; } catch (e) { return ""; }
+  }
+  function draftable(el) {
+    return el.name && el.name !== "csrf_token" && !/^(password|hidden|file|submit|button)$/.test(el.type);
+  }
+  function keepDraft(form, interrupted) {
+    var user = document.body.dataset.user;
+    if (!user || !form.closest("main") || (form.method || "").toLowerCase() !== "post") { return; }
+    var fields = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (draftable(el)) { fields[el.name] = (el.type === "checkbox" || el.type === "radio") ? el.checked : el.value; }
+    });
+    writeDraft({ user: user, path: formPath(form), fields: fields, interrupted: !!interrupted });
+  }
+  function restoreDraft() {
+    var draft = readDraft();
+    if (!draft) { return; }
+    var user = document.body.dataset.user;
+    if (!user || document.getElementById("error-home")) {
+      draft.interrupted = true;  // not taken: sign-in, lock screen or error page
+      writeDraft(draft);
+      return;
+    }
+    writeDraft(null);
+    if (!draft.interrupted || draft.user !== user) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      if (formPath(form) !== draft.path) { return; }
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!draftable(el) || !Object.prototype.hasOwnProperty.call(draft.fields, el.name)) { return; }
+        var value = draft.fields[el.name];
+        if (el.type === "checkbox" || el.type === "radio") { el.checked = !!value; }
+        else { el.value = value; }
+      });
+    });
+  }
+  function typedForm() {
+    var forms = document.querySelectorAll("main form[method=post]");
+    for (var i = 0; i < forms.length; i += 1) {
+      var typed = Array.prototype.some.call(forms[i].elements, function (el) {
+        return draftable(el) && el.type !== "checkbox" && el.type !== "radio" && el.value !== el.defaultValue;
+      });
+      if (typed) { return forms[i]; }
+    }
+    return null;
   }
 
   ALPR.csrf = function () {
@@ -123,6 +187,8 @@ window.ALPR = window.ALPR || {};
       if (pref("alpr-sound")) { ensureAudio(); }
     }, { passive: true });
     showSound();
+    restoreDraft();
+    document.addEventListener("submit", function (event) { keepDraft(event.target, false); });
     idleLock();
   });
 })(window.ALPR);
