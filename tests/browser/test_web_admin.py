@@ -83,3 +83,27 @@ def test_a_session_ended_mid_form_gives_the_typed_form_back_after_signing_in(gat
             assert watch.errors == [], watch.errors
         finally:
             browser.close()
+
+
+def test_a_double_tap_adds_a_wanted_plate_once(gateway):
+    from gateway.store.models import HotlistEntry
+
+    officer = make_user("doubletap")
+    with playwright_api.sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True).new_page()
+            watch = ConsoleWatch(page)
+            SignInPage(page, gateway.url).sign_in(officer)
+            page.goto(gateway.url + "/hotlists/wanted")
+            page.fill("#wanted-plate", "9XY*")
+            page.fill("#wanted-reason", "hit and run")
+            page.fill("#wanted-case", "24-0999")
+            # the second tap while the first post is still on its way (a slow gateway)
+            page.evaluate("document.getElementById('wanted-add').click();"
+                          "window.setTimeout(function () { document.getElementById('wanted-add').click(); }, 5)")
+            page.wait_for_selector("#match-count")
+            assert HotlistEntry.select().where(HotlistEntry.case_number == "24-0999").count() == 1
+            assert watch.errors == [], watch.errors
+        finally:
+            browser.close()

@@ -188,7 +188,23 @@ window.ALPR = window.ALPR || {};
     }, { passive: true });
     showSound();
     restoreDraft();
-    document.addEventListener("submit", function (event) { keepDraft(event.target, false); });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      // A double tap posts a form once: a second new wanted entry, or a second "add user"
+      // that hides the first one's one-time-code setup behind "already exists", is not made.
+      if (form.closest("main") && (form.method || "").toLowerCase() === "post") {
+        if (form.dataset.sent) { event.preventDefault(); return; }
+        form.dataset.sent = "1";
+        form.setAttribute("aria-busy", "true");
+      }
+      keepDraft(form, false);
+    });
+    window.addEventListener("pageshow", function () {  // a page shown again from history posts again
+      Array.prototype.forEach.call(document.querySelectorAll("form[data-sent]"), function (form) {
+        delete form.dataset.sent;
+        form.removeAttribute("aria-busy");
+      });
+    });
     idleLock();
   });
 })(window.ALPR);
