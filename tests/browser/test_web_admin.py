@@ -107,3 +107,39 @@ def test_a_double_tap_adds_a_wanted_plate_once(gateway):
             assert watch.errors == [], watch.errors
         finally:
             browser.close()
+
+
+def _contrast(fg: str, bg: str) -> float:
+    def luminance(rgb: str) -> float:
+        channels = [int(x) / 255 for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_account_states_are_readable_at_night(gateway):
+    # "not trained", "locked", "disabled" and a board's "good" are read at arm's length in a dark car
+    admin = make_user("nightchief", role="administrator")
+    make_user("untrained", trained=False)
+    with playwright_api.sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True).new_page()
+            SignInPage(page, gateway.url).sign_in(admin)
+            page.evaluate("localStorage.setItem('alpr-night', '1')")
+            page.goto(gateway.url + "/admin/users")
+            fg, bg = page.evaluate("""() => {
+                const el = document.querySelector('tr[data-username=untrained] .health-bad');
+                return [getComputedStyle(el).color, getComputedStyle(document.querySelector('table')).backgroundColor];
+            }""")
+            assert _contrast(fg, bg) >= 4.5, (fg, bg)
+            page.goto(gateway.url + f"/admin/users/{admin.id}")
+            page.evaluate("""() => document.querySelector('dd').insertAdjacentHTML(
+                'beforeend', '<span class="health-ok" id="probe">ok</span>')""")
+            fg, bg = page.evaluate("""() => [getComputedStyle(document.getElementById('probe')).color,
+                getComputedStyle(document.querySelector('.card')).backgroundColor]""")
+            assert _contrast(fg, bg) >= 4.5, (fg, bg)
+        finally:
+            browser.close()
