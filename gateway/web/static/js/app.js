@@ -111,7 +111,9 @@ window.ALPR = window.ALPR || {};
     if (!user || !form.closest("main") || (form.method || "").toLowerCase() !== "post") { return; }
     var fields = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (draftable(el)) { fields[el.name] = (el.type === "checkbox" || el.type === "radio") ? el.checked : el.value; }
+      if (!draftable(el)) { return; }
+      if (el.type === "radio") { if (el.checked) { fields[el.name] = el.value; } }  // the group's choice
+      else { fields[el.name] = el.type === "checkbox" ? el.checked : el.value; }
     });
     writeDraft({ user: user, path: formPath(form), fields: fields, interrupted: !!interrupted });
   }
@@ -131,7 +133,8 @@ window.ALPR = window.ALPR || {};
       Array.prototype.forEach.call(form.elements, function (el) {
         if (!draftable(el) || !Object.prototype.hasOwnProperty.call(draft.fields, el.name)) { return; }
         var value = draft.fields[el.name];
-        if (el.type === "checkbox" || el.type === "radio") { el.checked = !!value; }
+        if (el.type === "radio") { el.checked = el.value === value; }
+        else if (el.type === "checkbox") { el.checked = !!value; }
         else { el.value = value; }
       });
     });
