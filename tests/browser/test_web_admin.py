@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from _web_pages import ConsoleWatch, Gateway, SignInPage, launch, make_user
+from _web_pages import ConsoleWatch, Gateway, SignInPage, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,7 +22,7 @@ def gateway(tmp_path_factory):
     gw.close()
 
 
-def test_user_and_access_record_pages_fit_landscape_and_portrait(gateway):
+def test_user_and_access_record_pages_fit_landscape_and_portrait(gateway, browser):
     from gateway.accounts import users
 
     admin = make_user("chief", role="administrator")
@@ -30,25 +30,19 @@ def test_user_and_access_record_pages_fit_landscape_and_portrait(gateway):
     users.revoke_training(amy, reason="course certificate found to be for another officer", by="chief")
     users.record_training(amy, completed_on=amy.created_at.date(), expires_on=amy.created_at.date().replace(
         year=amy.created_at.year + 1), course="ALPR operator", by="chief")
-    with playwright_api.sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            for width, height in ((1280, 800), (800, 1280)):
-                context = browser.new_context(viewport={"width": width, "height": height},
-                                              ignore_https_errors=True)
-                page = context.new_page()
-                watch = ConsoleWatch(page)
-                SignInPage(page, gateway.url).sign_in(admin)
-                for path in (f"/admin/users/{amy.id}", "/admin/audit", "/admin/users"):
-                    page.goto(gateway.url + path)
-                    assert page.evaluate(PAGE_WIDER_THAN_SCREEN) <= 0, (width, path)
-                context.close()
-                assert watch.errors == [], watch.errors
-        finally:
-            browser.close()
+    for width, height in ((1280, 800), (800, 1280)):
+        context = browser.new_context(viewport={"width": width, "height": height}, ignore_https_errors=True)
+        page = context.new_page()
+        watch = ConsoleWatch(page)
+        SignInPage(page, gateway.url).sign_in(admin)
+        for path in (f"/admin/users/{amy.id}", "/admin/audit", "/admin/users"):
+            page.goto(gateway.url + path)
+            assert page.evaluate(PAGE_WIDER_THAN_SCREEN) <= 0, (width, path)
+        context.close()
+        assert watch.errors == [], watch.errors
 
 
-def test_a_session_ended_mid_form_gives_the_typed_form_back_after_signing_in(gateway):
+def test_a_session_ended_mid_form_gives_the_typed_form_back_after_signing_in(gateway, page):
     import time
 
     import pyotp
@@ -56,57 +50,41 @@ def test_a_session_ended_mid_form_gives_the_typed_form_back_after_signing_in(gat
     from gateway.store.models import WebSession, utcnow
 
     officer = make_user("typist")
-    with playwright_api.sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True).new_page()
-            watch = ConsoleWatch(page)
-            SignInPage(page, gateway.url).sign_in(officer)
-            page.goto(gateway.url + "/search")
-            page.fill("#purpose", "armed robbery follow-up")
-            page.fill("#case_number", "24-0117")
-            page.fill("#plate", "7AB*")
-            # the hour without use runs out on the gateway while the officer types
-            WebSession.update(seen_at=utcnow() - dt.timedelta(hours=2)).where(
-                WebSession.user == officer.id).execute()
-            page.click("#search")
-            page.wait_for_selector("#signin")
-            assert "an hour without use" in page.content()
-            SignInPage(page, gateway.url).sign_in(
-                officer, code=pyotp.TOTP(officer.totp_secret).at(time.time() + 30))
-            assert page.url.endswith("/search")
-            assert page.input_value("#purpose") == "armed robbery follow-up"
-            assert page.input_value("#case_number") == "24-0117" and page.input_value("#plate") == "7AB*"
-            # given back once: the next visit of the form is empty
-            page.goto(gateway.url + "/search")
-            assert page.input_value("#purpose") == ""
-            assert watch.errors == [], watch.errors
-        finally:
-            browser.close()
+    SignInPage(page, gateway.url).sign_in(officer)
+    page.goto(gateway.url + "/search")
+    page.fill("#purpose", "armed robbery follow-up")
+    page.fill("#case_number", "24-0117")
+    page.fill("#plate", "7AB*")
+    # the hour without use runs out on the gateway while the officer types
+    WebSession.update(seen_at=utcnow() - dt.timedelta(hours=2)).where(
+        WebSession.user == officer.id).execute()
+    page.click("#search")
+    page.wait_for_selector("#signin")
+    assert "an hour without use" in page.content()
+    SignInPage(page, gateway.url).sign_in(
+        officer, code=pyotp.TOTP(officer.totp_secret).at(time.time() + 30))
+    assert page.url.endswith("/search")
+    assert page.input_value("#purpose") == "armed robbery follow-up"
+    assert page.input_value("#case_number") == "24-0117" and page.input_value("#plate") == "7AB*"
+    # given back once: the next visit of the form is empty
+    page.goto(gateway.url + "/search")
+    assert page.input_value("#purpose") == ""
 
 
-def test_a_double_tap_adds_a_wanted_plate_once(gateway):
+def test_a_double_tap_adds_a_wanted_plate_once(gateway, page):
     from gateway.store.models import HotlistEntry
 
     officer = make_user("doubletap")
-    with playwright_api.sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True).new_page()
-            watch = ConsoleWatch(page)
-            SignInPage(page, gateway.url).sign_in(officer)
-            page.goto(gateway.url + "/hotlists/wanted")
-            page.fill("#wanted-plate", "9XY*")
-            page.fill("#wanted-reason", "hit and run")
-            page.fill("#wanted-case", "24-0999")
-            # the second tap while the first post is still on its way (a slow gateway)
-            page.evaluate("document.getElementById('wanted-add').click();"
-                          "window.setTimeout(function () { document.getElementById('wanted-add').click(); }, 5)")
-            page.wait_for_selector("#match-count")
-            assert HotlistEntry.select().where(HotlistEntry.case_number == "24-0999").count() == 1
-            assert watch.errors == [], watch.errors
-        finally:
-            browser.close()
+    SignInPage(page, gateway.url).sign_in(officer)
+    page.goto(gateway.url + "/hotlists/wanted")
+    page.fill("#wanted-plate", "9XY*")
+    page.fill("#wanted-reason", "hit and run")
+    page.fill("#wanted-case", "24-0999")
+    # the second tap while the first post is still on its way (a slow gateway)
+    page.evaluate("document.getElementById('wanted-add').click();"
+                  "window.setTimeout(function () { document.getElementById('wanted-add').click(); }, 5)")
+    page.wait_for_selector("#match-count")
+    assert HotlistEntry.select().where(HotlistEntry.case_number == "24-0999").count() == 1
 
 
 def _contrast(fg: str, bg: str) -> float:
@@ -119,27 +97,21 @@ def _contrast(fg: str, bg: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def test_account_states_are_readable_at_night(gateway):
+def test_account_states_are_readable_at_night(gateway, page):
     # "not trained", "locked", "disabled" and a board's "good" are read at arm's length in a dark car
     admin = make_user("nightchief", role="administrator")
     make_user("untrained", trained=False)
-    with playwright_api.sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True).new_page()
-            SignInPage(page, gateway.url).sign_in(admin)
-            page.evaluate("localStorage.setItem('alpr-night', '1')")
-            page.goto(gateway.url + "/admin/users")
-            fg, bg = page.evaluate("""() => {
-                const el = document.querySelector('tr[data-username=untrained] .health-bad');
-                return [getComputedStyle(el).color, getComputedStyle(document.querySelector('table')).backgroundColor];
-            }""")
-            assert _contrast(fg, bg) >= 4.5, (fg, bg)
-            page.goto(gateway.url + f"/admin/users/{admin.id}")
-            page.evaluate("""() => document.querySelector('dd').insertAdjacentHTML(
-                'beforeend', '<span class="health-ok" id="probe">ok</span>')""")
-            fg, bg = page.evaluate("""() => [getComputedStyle(document.getElementById('probe')).color,
-                getComputedStyle(document.querySelector('.card')).backgroundColor]""")
-            assert _contrast(fg, bg) >= 4.5, (fg, bg)
-        finally:
-            browser.close()
+    SignInPage(page, gateway.url).sign_in(admin)
+    page.evaluate("localStorage.setItem('alpr-night', '1')")
+    page.goto(gateway.url + "/admin/users")
+    fg, bg = page.evaluate("""() => {
+        const el = document.querySelector('tr[data-username=untrained] .health-bad');
+        return [getComputedStyle(el).color, getComputedStyle(document.querySelector('table')).backgroundColor];
+    }""")
+    assert _contrast(fg, bg) >= 4.5, (fg, bg)
+    page.goto(gateway.url + f"/admin/users/{admin.id}")
+    page.evaluate("""() => document.querySelector('dd').insertAdjacentHTML(
+        'beforeend', '<span class="health-ok" id="probe">ok</span>')""")
+    fg, bg = page.evaluate("""() => [getComputedStyle(document.getElementById('probe')).color,
+        getComputedStyle(document.querySelector('.card')).backgroundColor]""")
+    assert _contrast(fg, bg) >= 4.5, (fg, bg)

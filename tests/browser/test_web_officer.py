@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from _web_pages import ARTIFACTS, ConsoleWatch, Gateway, SignInPage, launch, make_user
+from _web_pages import ARTIFACTS, ConsoleWatch, Gateway, SignInPage, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,24 +23,6 @@ def gateway(tmp_path_factory):
     gw = Gateway(tmp_path_factory.mktemp("web") / "data", test_config={"LOGIN_RATE": (30, 60.0)})
     yield gw
     gw.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = launch(pw)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, ignore_https_errors=True)
-    page = context.new_page()
-    watch = ConsoleWatch(page)
-    yield page
-    context.close()
-    assert watch.errors == [], watch.errors
 
 
 def _wanted(plate, reason="stolen vehicle", case="24-0001"):
