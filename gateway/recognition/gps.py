@@ -85,6 +85,10 @@ def parse_gpsd(line: str) -> tuple[float, float] | None:
         msg = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
+    return _tpv_position(msg)
+
+
+def _tpv_position(msg) -> tuple[float, float] | None:
     if not isinstance(msg, dict) or msg.get("class") != "TPV" or not _number(msg.get("mode")) or msg["mode"] < 2:
         return None
     lat, lon = msg.get("lat"), msg.get("lon")
@@ -132,11 +136,18 @@ class GpsSource:
             return None
         return fix.latitude, fix.longitude
 
-    def feed(self, line: str) -> str | None:
-        """Hand one received line to the parser; subclasses choose which. Returns what the line
-        was: "fix", "nofix" (a report without a position), "other" (understood, not a report)
-        or "invalid" (garbage)."""
+    def read(self, line: str) -> tuple[str, tuple[float, float] | None]:
+        """What one received line is, and its position when it is a fix; subclasses choose the
+        parser (nmea_kind, gpsd_kind)."""
         raise NotImplementedError
+
+    def feed(self, line: str) -> str | None:
+        """Hand one received line to the parser. Returns what the line was: "fix", "nofix" (a
+        report without a position), "other" (understood, not a report) or "invalid" (garbage)."""
+        kind, position = self.read(line)
+        if position:
+            self.update(*position)
+        return kind
 
     def lines(self, stop: threading.Event):
         """Yield received lines until stop, and "" when nothing came for a while; raise OSError
@@ -189,28 +200,30 @@ class GpsSource:
             self._seen_since = now
 
 
-def nmea_kind(sentence: str) -> str:
+def nmea_kind(sentence: str) -> tuple[str, tuple[float, float] | None]:
     """What an NMEA line is: "fix", "nofix" (an RMC or GGA without a fix), "other" (another
-    valid sentence) or "invalid" (a bad checksum, garbage)."""
+    valid sentence) or "invalid" (a bad checksum, garbage); and the position of a fix."""
     sentence = sentence.strip()
     if not _checksum_ok(sentence):
-        return "invalid"
-    if parse_nmea(sentence):
-        return "fix"
-    return "nofix" if sentence[1:].split(",")[0][2:] in ("RMC", "GGA") else "other"
+        return "invalid", None
+    position = parse_nmea(sentence)
+    if position:
+        return "fix", position
+    return ("nofix" if sentence[1:].split(",")[0][2:] in ("RMC", "GGA") else "other"), None
 
 
-def gpsd_kind(line: str) -> str:
+def gpsd_kind(line: str) -> tuple[str, tuple[float, float] | None]:
     """The same for a gpsd JSON line: a TPV without a 2D/3D fix is "nofix"."""
-    if parse_gpsd(line):
-        return "fix"
     try:
         msg = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return "invalid"
+        return "invalid", None
     if not isinstance(msg, dict) or "class" not in msg:
-        return "invalid"
-    return "nofix" if msg["class"] == "TPV" else "other"
+        return "invalid", None
+    position = _tpv_position(msg)
+    if position:
+        return "fix", position
+    return ("nofix" if msg["class"] == "TPV" else "other"), None
 
 
 class NmeaSerial(GpsSource):
@@ -225,11 +238,8 @@ class NmeaSerial(GpsSource):
         self.check = ("check its USB cable and gps.port" if port.startswith("/dev/serial/by-id/") else
                       "check its USB cable and gps.port (a /dev/serial/by-id/ path keeps its name when replugged)")
 
-    def feed(self, line: str) -> str:
-        kind = nmea_kind(line)
-        if kind == "fix":
-            self.update(*parse_nmea(line))
-        return kind
+    def read(self, line: str) -> tuple[str, tuple[float, float] | None]:
+        return nmea_kind(line)
 
     def why_quiet(self, seen) -> str:
         if seen["nofix"]:
@@ -264,11 +274,8 @@ class Gpsd(GpsSource):
         self.what = f"gpsd at {host}:{port}"
         self.check = "check that gpsd runs (systemctl status gpsd) and gps.gpsd_host/gpsd_port"
 
-    def feed(self, line: str) -> str:
-        kind = gpsd_kind(line)
-        if kind == "fix":
-            self.update(*parse_gpsd(line))
-        return kind
+    def read(self, line: str) -> tuple[str, tuple[float, float] | None]:
+        return gpsd_kind(line)
 
     def why_quiet(self, seen) -> str:
         if seen["nofix"]:
