@@ -41,7 +41,9 @@ def read_image(path: str | Path) -> tuple[np.ndarray | None, str]:
         return None, too_large
     if jpeg.cut_short(data):
         return None, f"the JPEG is cut short ({size} bytes, its picture incomplete): copy the file again"
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    # decoded from the bytes already read, not read from disk again (imdecode applies the EXIF
+    # orientation as imread does)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return None, "not an image OpenCV can decode (JPEG, PNG or BMP), or too large"
     return image, ""
