@@ -80,6 +80,12 @@ def at_least_float(low: float, *, above: bool = False):
     return parse
 
 
+def some(names: list[str], shown: int = 5) -> str:
+    """The first `shown` names, and how many more: for a message about many files."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def add_json(parser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
 

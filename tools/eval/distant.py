@@ -112,11 +112,6 @@ def _crops(folder: str) -> list[tuple[Path, str]]:
     return crops
 
 
-def _names(files: list[Path], shown: int = 3) -> str:
-    more = f" and {len(files) - shown} more" if len(files) > shown else ""
-    return ", ".join(p.name for p in files[:shown]) + more
-
-
 def _inside(box, photo: np.ndarray) -> bool:
     """The labelled plate lies within the photo (a pixel of rounding allowed either side)."""
     x, y, w, h = box
@@ -139,7 +134,7 @@ def _backgrounds(folder: str | None, size: tuple[int, int], rng: np.random.Gener
                 failed += 1
                 if failed >= len(files):  # a whole round without one image: it would loop for ever
                     raise DistantSetError(f"--backgrounds {folder}: none of its images can be read "
-                                          f"({_names(files)}); give a folder of JPEG, PNG or BMP images")
+                                          f"({common.some([p.name for p in files], 3)}); give a folder of JPEG, PNG or BMP images")
                 continue
             failed = 0
             yield cv2.resize(img, size, interpolation=cv2.INTER_AREA)
@@ -190,7 +185,7 @@ def build(sources: list[str], out: Path, width: int, size: tuple[int, int], back
             raise DistantSetError(f"cannot write {out / name}: is the disk full or the folder read-only?")
         lines.append("\t".join([name, *(str(v) for v in plate), text]))
     if not lines:
-        raise DistantSetError(f"no frame made: {len(skipped)} skipped ({_names([Path(p) for p in skipped])}), "
+        raise DistantSetError(f"no frame made: {len(skipped)} skipped ({common.some([Path(p).name for p in skipped], 3)}), "
                               "each unreadable or with a labelled plate that cannot be used")
     (out / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"out": str(out), "frames": len(lines), "width": width, "frame": f"{size[0]}x{size[1]}",

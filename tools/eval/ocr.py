@@ -43,11 +43,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _some(names: list[str], shown: int = 5) -> str:
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
 def score(pairs: list[tuple[str, str, list[str]]]) -> dict:
     """pairs of (label, read, candidate texts) -> accuracy figures."""
     n = len(pairs)
@@ -87,7 +82,7 @@ def run(args) -> int:
         # Checked before the model loads; with no image there is no figure to give (the latency
         # percentile of nothing was an IndexError).
         raise EvalDataError(f"none of the {len(rows)} images labels.csv names is in {args.dir}: "
-                            f"{_some(missing)}; check the file column and the folder")
+                            f"{common.some(missing)}; check the file column and the folder")
     backend = ocr_options.create(args, args.threads)
     pairs, times, errors, unreadable = [], [], [], []
     for path, label in rows:
@@ -108,10 +103,10 @@ def run(args) -> int:
             errors.append({"file": path.name, "label": label, "read": result.text})
     if not pairs:
         raise EvalDataError(f"no image in {args.dir} could be read (missing, cut short or not JPEG/PNG/BMP; -v says which): "
-                            f"{_some(unreadable)}")
+                            f"{common.some(unreadable)}")
     if unreadable:
         logger.warning("%d images not read (missing, cut short or not JPEG/PNG/BMP; -v says which): %s", len(unreadable),
-                       _some(unreadable))
+                       common.some(unreadable))
     out = {"dataset": str(args.dir), "split": args.split, "shrink_to": args.shrink_to, **score(pairs),
            "unreadable": len(unreadable), "unreadable_files": unreadable,
            "latency_ms_median": round(float(np.median(times)), 3),
