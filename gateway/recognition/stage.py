@@ -126,21 +126,17 @@ class RecognitionStage:
         for at most drain_s; the bursts still open are fused and stored; a read the store would
         not take is tried once more. Whatever is left is counted and logged, never dropped silently."""
         deadline = time.monotonic() + self.drain_s
-        drained = 0
-        while time.monotonic() < deadline:
+        drained = left = 0
+        while True:
             try:
                 frame = self.in_queue.get_nowait()
             except queue.Empty:
                 break
-            drained += 1
-            self._store(self.handle(frame))
-        left = 0
-        while True:
-            try:
-                self.in_queue.get_nowait()
-            except queue.Empty:
-                break
-            left += 1
+            if time.monotonic() < deadline:
+                drained += 1
+                self._store(self.handle(frame))
+            else:
+                left += 1
         if drained:
             logger.info("stopping: read the %d frames still queued", drained)
         if left:
