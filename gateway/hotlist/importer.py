@@ -142,12 +142,10 @@ def _replace(path: Path, fmt: str, list_name: str, entries: list[Parsed], sha: s
              priority: int | None, covert: bool | None, description: str | None,
              origin: dict | None = None) -> int:
     """The one transaction of an import: old entries out, new in, the list's record, the access
-    record. Returns how many entries were replaced.
-
-    IMMEDIATE: the write lock first. A transaction that reads (get_or_create) and then asks for
-    the lock gets "database is locked" at once, without SQLite's busy wait, while the running
-    gateway stores a read."""
-    with database.atomic(lock_type="IMMEDIATE"):
+    record. Returns how many entries were replaced. The transaction takes the write lock as it
+    begins (the database's default, gateway.store.db.open_database), so the reads in it wait for
+    a gateway storing a read instead of failing "database is locked"."""
+    with database.atomic():
         lst, _ = HotlistList.get_or_create(name=list_name, defaults={"source": fmt,
                                                                      "priority": NEW_LIST_PRIORITY[fmt]})
         replaced = HotlistEntry.delete().where(HotlistEntry.hotlist == lst).execute()
@@ -196,7 +194,7 @@ def delete_list(list_name: str, *, username: str) -> int:
     lst = HotlistList.get_or_none(HotlistList.name == list_name)
     if lst is None:
         raise HotlistImportError(f"no hotlist named {list_name!r}")
-    with database.atomic(lock_type="IMMEDIATE"):
+    with database.atomic():
         count = HotlistEntry.delete().where(HotlistEntry.hotlist == lst).execute()
         lst.delete_instance()
         match.bump_generation()

@@ -49,7 +49,7 @@ def add_wanted(plate: str, *, reason: str, case_number: str, expires_at: dt.date
         raise WantedError("the expiry is already past")
     if expires_at > now + dt.timedelta(days=MAX_DAYS):
         raise WantedError(f"the expiry is more than {MAX_DAYS} days away; enter it again later")
-    with database.atomic(lock_type="IMMEDIATE"):
+    with database.atomic():
         lst, _ = HotlistList.get_or_create(
             name=list_name, defaults={"source": "officer", "priority": priority,
                                       "description": "officer-entered wanted plates"})
@@ -90,7 +90,7 @@ def remove(entry_id: int, *, username: str, note: str = "") -> None:
     entry = HotlistEntry.get_or_none(HotlistEntry.id == entry_id)
     if entry is None:
         raise WantedError(f"no hotlist entry with id {entry_id}")
-    with database.atomic(lock_type="IMMEDIATE"):
+    with database.atomic():
         entry.delete_instance()
         _recount([entry.hotlist_id])
         match.bump_generation()
@@ -103,7 +103,7 @@ def remove(entry_id: int, *, username: str, note: str = "") -> None:
 def purge_expired(now: dt.datetime | None = None, username: str = "system") -> int:
     """Delete entries whose expiry has passed (they already match nothing)."""
     now = now or utcnow()
-    with database.atomic(lock_type="IMMEDIATE"):
+    with database.atomic():
         expired = HotlistEntry.expires_at <= now
         lists = [row.hotlist_id for row in
                  HotlistEntry.select(HotlistEntry.hotlist).where(expired).distinct()]

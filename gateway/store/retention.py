@@ -72,8 +72,9 @@ def delete_reads(ids: list[int], images: ImageStore) -> tuple[list[int], int]:
     removed = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        # IMMEDIATE: no hold can be placed between the check and the delete.
-        with database.atomic(lock_type="IMMEDIATE"):
+        # One transaction, begun with the write lock (open_database's default): no hold can be
+        # placed between the check and the delete.
+        with database.atomic():
             gone = [rid for (rid,) in Read.select(Read.id).where(
                 Read.id.in_(chunk) & Read.id.not_in(_active_holds())).tuples()]
             shas = set()
