@@ -75,12 +75,10 @@ def delete_reads(ids: list[int], images: ImageStore) -> tuple[list[int], int]:
         # One transaction, begun with the write lock (open_database's default): no hold can be
         # placed between the check and the delete.
         with database.atomic():
-            gone = [rid for (rid,) in Read.select(Read.id).where(
-                Read.id.in_(chunk) & Read.id.not_in(_active_holds())).tuples()]
-            shas = set()
-            for crop, context in Read.select(Read.crop_sha256, Read.context_sha256).where(
-                    Read.id.in_(gone)).tuples():
-                shas.update(s for s in (crop, context) if s)
+            rows = list(Read.select(Read.id, Read.crop_sha256, Read.context_sha256).where(
+                Read.id.in_(chunk) & Read.id.not_in(_active_holds())).tuples())
+            gone = [rid for rid, _crop, _context in rows]
+            shas = {sha for _rid, crop, context in rows for sha in (crop, context) if sha}
             Read.delete().where(Read.id.in_(gone)).execute()
         deleted += gone
         # Files after the commit: a crash in between leaves an orphan file, never a dangling row.
