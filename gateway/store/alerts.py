@@ -132,8 +132,9 @@ def verify(alert: Alert | int, username: str, outcome: str, note: str = "") -> A
         raise PolicyError(f"user {username!r} is not authorised for CLETS (policy 462.3(e)); "
                           "a CLETS-authorised officer must verify the alert")
     # refused outside the transaction, so that the refusal's own access record is kept
-    _refuse_if_repeat(_alert(alert))
-    _refuse_if_closed(_alert(alert), username, "verified")
+    current = _alert(alert)
+    _refuse_if_repeat(current)
+    _refuse_if_closed(current, username, "verified")
     with database.atomic():
         alert = _alert(alert)
         event = _step(alert, "verified", username, outcome, note)
