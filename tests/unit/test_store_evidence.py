@@ -16,6 +16,16 @@ from gateway.store.reads import save_read
 from tools.cli.main import main
 
 
+def _cli_data(tmp_path):
+    """A data folder for the `alpr` CLI, its database open and bound here: (folder, images)."""
+    from gateway.datadir import DataDir
+    from gateway.store.db import open_database
+
+    dd = DataDir(tmp_path / "data").ensure()
+    open_database(dd.database)
+    return dd.root, ImageStore(dd.images)
+
+
 def test_export_writes_a_verifiable_folder(db, datadir, tmp_path):
     images = ImageStore(datadir.images)
     import_file(clew_file(tmp_path / "svs.tbl", [("ABC123", "CA")]), "clew", "svs", username="t")
@@ -59,13 +69,8 @@ def test_export_refuses_a_used_folder_and_unknown_reads(db, datadir, tmp_path):
 
 
 def test_cli_hold_and_export_by_plate(tmp_path, capsys, monkeypatch):
-    data = tmp_path / "data"
-    from gateway.datadir import DataDir
-    from gateway.store.db import open_database
-
-    dd = DataDir(data).ensure()
-    open_database(dd.database)
-    read = save_read(new_read("7ABC123"), ImageStore(dd.images), match=False)
+    data, images = _cli_data(tmp_path)
+    read = save_read(new_read("7ABC123"), images, match=False)
     boss = cli_account("boss", role="administrator")
     assert main(["--data", str(data), "evidence", "hold", "--reads", str(read.id),
                  "--case", "C-9", *proof(monkeypatch, boss), "--json"]) == 0
@@ -126,13 +131,8 @@ def test_out_that_is_a_file_or_under_a_file_is_refused_by_name(db, datadir, tmp_
 def test_a_release_to_another_agency_names_who_received_the_media(tmp_path, capsys, monkeypatch):
     # Policy 462.5(d)-(e): a release to another agency is documented like a criminal history
     # log entry: to whom it went is in the access record and on the media's custody sheet.
-    data = tmp_path / "data"
-    from gateway.datadir import DataDir
-    from gateway.store.db import open_database
-
-    dd = DataDir(data).ensure()
-    open_database(dd.database)
-    read = save_read(new_read("7ABC123"), ImageStore(dd.images), match=False)
+    data, images = _cli_data(tmp_path)
+    read = save_read(new_read("7ABC123"), images, match=False)
     boss = cli_account("boss", role="administrator")
     out = tmp_path / "release"
     argv = ["--data", str(data), "evidence", "export", "--reads", str(read.id), "--case", "C-9",
@@ -151,13 +151,7 @@ def test_cli_export_until_a_date_takes_in_that_whole_day(tmp_path, capsys, monke
     """`--until 2026-11-28` selects the reads of the 28th too, as `alpr reads search` does."""
     import datetime as dt
 
-    data = tmp_path / "data"
-    from gateway.datadir import DataDir
-    from gateway.store.db import open_database
-
-    dd = DataDir(data).ensure()
-    open_database(dd.database)
-    images = ImageStore(dd.images)
+    data, images = _cli_data(tmp_path)
     save_read(new_read("7ABC123", seen_at=dt.datetime(2026, 11, 28, 21, 30)), images, match=False)
     save_read(new_read("7ABC124", seen_at=dt.datetime(2026, 11, 29, 0, 0)), images, match=False)
     boss = cli_account("boss", role="administrator")
