@@ -246,10 +246,8 @@ def _revise(read: RegionalRead, r: dict, terminal: str) -> bool:
         logger.warning("car %s sent read %s, which belongs to %s; ignored", terminal, read.uid,
                        read.terminal)
         return False
-    fresh = {"plate": r["plate"], "confidence": float(r["confidence"]),
-             "candidates": json.dumps(r["candidates"], separators=(",", ":")), "state": r["state"],
-             "crop_sha256": r["crop_sha256"], "context_sha256": r["context_sha256"],
-             "box": json.dumps(r["box"]) if r["box"] is not None else "", "frames": r["frames"]}
+    row = dict(zip(_INSERT_COLUMNS, _db_row(r, terminal), strict=True))  # stored as a new read is
+    fresh = {k: row[k] for k in _REVISABLE}
     changed = {k: v for k, v in fresh.items() if getattr(read, k) != v}
     if not changed:
         return False
