@@ -129,23 +129,35 @@ def store(args) -> Store:
     return open_store(common.datadir(args), common.config(args))
 
 
-def when(text: str | None, option: str, end_of_day: bool = False) -> dt.datetime | None:
-    """An ISO date or date-time, taken as UTC; None for None. A bare date is its first moment, or
-    with `end_of_day` its last second (an expiry: the entry holds through the day named, as a CSV
-    hotlist's `expires` does)."""
+def _not_iso(option: str, text: str) -> UsageError:
+    return UsageError(f"{option} {text!r} is not an ISO date (YYYY-MM-DD or "
+                      "YYYY-MM-DDTHH:MM:SS, UTC)")
+
+
+def when(text: str | None, option: str) -> dt.datetime | None:
+    """An ISO date (its first moment) or date-time, taken as UTC; None for None."""
     if text is None:
         return None
     try:
         if len(text) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(text),
-                                       dt.time(23, 59, 59) if end_of_day else dt.time())
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"{option} {text!r} is not an ISO date (YYYY-MM-DD or "
-                         "YYYY-MM-DDTHH:MM:SS, UTC)") from None
+        raise _not_iso(option, text) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
+
+
+def expiry(text: str, option: str = "--expires") -> dt.datetime:
+    """An expiry as a CSV hotlist's `expires` column is read (csvfile.parse_expiry): a bare date
+    holds through the day named (its last second), a date-time is taken as UTC."""
+    from gateway.hotlist.csvfile import parse_expiry
+
+    try:
+        return parse_expiry(text)
+    except ValueError:
+        raise _not_iso(option, text) from None
 
 
 def until(text: str | None, option: str = "--until") -> dt.datetime | None:

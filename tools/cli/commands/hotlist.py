@@ -88,7 +88,7 @@ def do_lists(args) -> int:
 
 
 def do_add(args) -> int:
-    expires = sc.when(args.expires, "--expires", end_of_day=True)
+    expires = sc.expiry(args.expires)
     st = sc.store(args)
     who = sc.person(args, st, "`alpr hotlist add`")
     entry, found = wanted.add_wanted(args.plate, reason=args.reason, case_number=args.case_number,
