@@ -5,8 +5,8 @@ fields; changing or removing a record breaks the chain at that point, and the
 head hash kept in the Setting table shows a removed tail.
 
 Writers are serialised by SQLite's own write lock, taken before the last
-hash is read (BEGIN IMMEDIATE; inside a caller's transaction, the caller's
-earlier writes hold it). That lock covers threads and processes alike; a
+hash is read (the store's transactions all begin IMMEDIATE; inside a
+caller's transaction, the caller's BEGIN took it). That lock covers threads and processes alike; a
 Python lock as well would deadlock against a caller that holds the SQLite
 lock and waits for it. `prev_hash` is unique, so the chain can never fork.
 """
@@ -59,10 +59,9 @@ def record(action: str, *, username: str = "", query: str = "", purpose: str = "
         "action": action, "query": query, "purpose": purpose, "case_number": case_number,
         "outcome": outcome, "detail": detail,
     }
-    # Nested inside a caller's transaction this becomes a savepoint, under the
-    # caller's write lock.
-    outer = database.transaction_depth() == 0
-    with database.atomic(lock_type="IMMEDIATE") if outer else database.atomic():
+    # The store begins every transaction with the write lock (gateway/store/db.py); nested
+    # inside a caller's transaction this becomes a savepoint, under the caller's lock.
+    with database.atomic():
         last = AccessRecord.select(AccessRecord.hash).order_by(AccessRecord.id.desc()).first()
         prev = last.hash if last else GENESIS
         fields["at"] = iso_utc()
