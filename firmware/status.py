@@ -17,6 +17,16 @@ PATTERNS = {
 }
 
 
+def _out_pin(pin):
+    """machine.Pin(pin, OUT); None where the port has no such pin (the Unix port)."""
+    try:
+        from machine import Pin
+
+        return Pin(pin, Pin.OUT)
+    except (ImportError, AttributeError, ValueError, OSError):
+        return None
+
+
 class Led:
     def __init__(self, pin=None):
         self.state = "boot"
@@ -30,9 +40,7 @@ class Led:
 
                 self._pin = pyb.LED({"LED_RED": 1, "LED_GREEN": 2, "LED_BLUE": 3}.get(pin, 1))
             else:
-                from machine import Pin
-
-                self._pin = Pin(pin, Pin.OUT)
+                self._pin = _out_pin(pin)
         except (ImportError, ValueError, OSError):
             self._pin = None  # no LED here (the Unix port): the state is still tracked
 
@@ -64,15 +72,7 @@ class Illuminator:
 
     def __init__(self, pin=None):
         self.on = False
-        self._pin = None
-        if pin is None:
-            return
-        try:
-            from machine import Pin
-
-            self._pin = Pin(pin, Pin.OUT)
-        except (ImportError, AttributeError, ValueError, OSError):
-            self._pin = None  # no such pin here (the Unix port): the state is still tracked
+        self._pin = None if pin is None else _out_pin(pin)  # None: the state is still tracked
 
     def switch(self, on):
         self.on = bool(on)
