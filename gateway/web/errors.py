@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +56,6 @@ def _http_error(exc: HTTPException):
     return _page(exc)
 
 
-def _unexpected(exc: InternalServerError):
-    return _page(exc if exc.code == 500 and type(exc) is InternalServerError else InternalServerError())
-
-
 def init_app(app) -> None:
+    # Also an unhandled exception: Flask hands it over as an InternalServerError (500).
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(InternalServerError, _unexpected)
