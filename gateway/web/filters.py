@@ -53,14 +53,9 @@ def priority_name(priority) -> str:
         return "notice"
 
 
-def sightings(alert):
-    """(count, latest) of an alert's repeat hits, for the screens that show the alert."""
-    from gateway.store.alerts import sightings as count_sightings
-
-    return count_sightings(alert)
-
-
 def init_app(app) -> None:
+    from gateway.store.alerts import sightings
+
     app.jinja_env.filters.update(when=when, clock=clock, epoch=epoch, pct=pct, priority_class=priority_class,
                                  priority_name=priority_name)
-    app.jinja_env.globals.update(sightings=sightings)
+    app.jinja_env.globals.update(sightings=sightings)  # (count, latest) of an alert's repeat hits
