@@ -70,7 +70,7 @@ class BoardFiles:
         return value & 0xFF, (value >> 8) & 3
 
     def platform(self) -> str:
-        with self._talking("reading its MicroPython version"):
+        with self._talking("reading its platform"):
             self.t.exec("import sys")
             return str(self.t.eval("sys.platform + ' ' + sys.version", parse=False).decode())
 
