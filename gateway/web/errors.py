@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template, request
+from flask import render_template
 from werkzeug.exceptions import HTTPException
+
+from gateway.web.session import asked_by_script
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +32,13 @@ ADVICE = {
 }
 
 
-def _plain_wanted() -> bool:
-    return (request.accept_mimetypes.best == "text/event-stream" or request.path.startswith("/api/")
-            or request.headers.get("X-Requested-With") == "fetch")
-
-
 def _page(exc: HTTPException):
     code = exc.code or 500
     title = TITLES.get(code, exc.name)
     # Werkzeug's own descriptions are for developers; ours (abort(400, description=...)) are for the officer.
     default = type(exc).description
     detail = exc.description if exc.description and exc.description != default else ADVICE.get(code, "")
-    if _plain_wanted():
+    if asked_by_script():
         return f"{code} {title}", code, {"Content-Type": "text/plain; charset=utf-8"}
     try:
         return render_template("errors/error.html", code=code, title=title, detail=detail), code

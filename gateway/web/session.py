@@ -113,7 +113,8 @@ def is_locked() -> bool:
     return websession is not None and websession.locked
 
 
-def _wants_json() -> bool:
+def asked_by_script() -> bool:
+    """A request the page's script makes (fetch, event stream, /api/), not a page to show."""
     return request.accept_mimetypes.best == "text/event-stream" or request.path.startswith("/api/") \
         or request.headers.get("X-Requested-With") == "fetch"
 
@@ -125,7 +126,7 @@ def _to_sign_in(message: str | None = None, why: str = ""):
         _record_logoff(ended, why)
     if message:
         flash(message, "warning")
-    if _wants_json():
+    if asked_by_script():
         abort(401)
     resume = _page_to_resume()
     if resume:
@@ -201,7 +202,7 @@ def _gate():
     if cfg["IDLE_LOCK_S"] and idle > cfg["IDLE_LOCK_S"] and not websession.locked:
         websessions.set_locked(websession, True)
     if websession.locked and endpoint not in LOCKED_ENDPOINTS:
-        if _wants_json():
+        if asked_by_script():
             abort(401)
         return redirect(url_for("auth.lock", next=request.path))
     if permission is None:
