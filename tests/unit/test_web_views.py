@@ -405,11 +405,17 @@ def test_old_read_and_its_images_through_a_search_with_purpose_recorded(client, 
     assert client.get(f"/live/reads/{old.id}").status_code == 404  # the live view stays the live view
 
 
-def test_image_of_an_old_alert_shown_to_its_officer(client, images):
+def _old_alerted_read(images, days: int):
+    """A wanted plate's read `days` old (so an alert), pushed out of the live window by 30 newer reads."""
     wanted("7OLD777")
-    hit = read(images, "7OLD777", seen_at=now() - dt.timedelta(days=2))
+    hit = read(images, "7OLD777", seen_at=now() - dt.timedelta(days=days))
     for i in range(30):
         read(images, f"9NEW{i:03d}")
+    return hit
+
+
+def test_image_of_an_old_alert_shown_to_its_officer(client, images):
+    hit = _old_alerted_read(images, days=2)
     sign_in(client, make_user())
     assert Alert.get(Alert.read == hit) is not None
     assert client.get(f"/images/{hit.crop_sha256}.jpg").status_code == 200
@@ -420,10 +426,7 @@ def test_image_of_an_old_alert_shown_to_its_officer(client, images):
 def test_an_old_alerts_image_and_the_alerts_list_are_recorded(client, images):
     # Policy 462.5(b): an alert's read may be months old and outside the live window; seeing
     # it in the alerts list or opening its image is an access like a search's.
-    wanted("7OLD777")
-    hit = read(images, "7OLD777", seen_at=now() - dt.timedelta(days=200))
-    for i in range(30):
-        read(images, f"9NEW{i:03d}")
+    hit = _old_alerted_read(images, days=200)
     sign_in(client, make_user())
     alert = Alert.get(Alert.read == hit)
     assert "7OLD777" in client.get("/alerts").get_data(as_text=True)
